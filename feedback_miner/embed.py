@@ -69,7 +69,8 @@ class SentenceTransformerEmbedder:
         except Exception as e:  # the library raises many types for a missing/unreachable model
             raise ValueError(f"cannot load sentence-transformers model '{model}': {e}") from e
         self.name = name or f"st:{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = [self.prefix + t for t in texts]
