@@ -133,9 +133,16 @@ class ThemesConfig(_Section):
 
 
 class SentimentConfig(_Section):
-    # Path of the trained head (relative to the config file) or "bundled".
-    model: str = "bundled"
-    neutral_band: float = Field(0.15, ge=0.0, lt=1.0)
+    model: str = Field(
+        "bundled",
+        description="'bundled' (models/sentiment in the repo) or a trained head's folder, relative to the config.",
+    )
+    neutral_band: float | None = Field(
+        None,
+        ge=0.0,
+        lt=1.0,
+        description="None: the label is the head's most probable class; a number: |score| below it is neutral.",
+    )
 
 
 class OutcomesConfig(_Section):
