@@ -150,8 +150,14 @@ class OutcomesConfig(_Section):
     nps_detractor_max: float = Field(6, description="NPS (0-10) at or below this is a detractor.")
     min_customers: int = Field(10, ge=1, description="Fewer customers mentioning a theme: insufficient evidence.")
     alpha: float = Field(0.05, gt=0, lt=1)
-    controls: list[str] | None = Field(None, description="Customer columns to adjust for; None: all present.")
-    bootstrap: int = Field(0, ge=0)
+    controls: list[str] | None = Field(
+        None, description="Customer columns to adjust for (segment, plan, revenue, tenure_days); None: all present."
+    )
+    bootstrap: int = Field(
+        200, ge=0,
+        description="Bootstrap resamples for adjusted-OR CIs when the maximum-likelihood fit fails; 0: NaN CIs.",
+    )
+    seed: int = Field(0, description="Seed of the bootstrap.")
 
 
 class ReportConfig(_Section):
