@@ -103,6 +103,10 @@ class PrepareConfig(_Section):
     max_statement_chars: int = 300
     # A line that repeats in at least this many documents is boilerplate (macros, footers).
     boilerplate_min_docs: int = 5
+    boilerplate_min_chars: int = Field(20, ge=1, description="Shorter lines are never boilerplate.")
+    boilerplate_sources: list[str] = Field(
+        ["ticket"], description="Sources whose bodies are scanned for repeated lines (macros live in tickets)."
+    )
     near_duplicate_threshold: float = Field(0.85, ge=0.0, le=1.0)
 
 
@@ -162,7 +166,10 @@ class OutcomesConfig(_Section):
 
 class ReportConfig(_Section):
     title: str = "Customer feedback themes"
-    max_quotes: int = 5
+    max_quotes: int = Field(5, ge=1, description="Representative quotes shown per theme.")
+    max_theme_sections: int = Field(40, ge=1, description="Theme sections in report.html (pain points first).")
+    brief_quotes: int = Field(2, ge=0, description="Quotes per pain point in pain_points.md.")
+    currency: str = Field("", description="Prefix of revenue figures, e.g. '€' or 'USD '.")
 
 
 class RunConfig(_Section):

@@ -1,1 +1,234 @@
-"""prepare stage."""
+"""prepare stage: documents -> clean, redacted, language-tagged statements.
+
+``prepare_statements(documents, cfg.prepare)`` runs, in order:
+
+1. cleaning per document (HTML, quoted reply chains, forward headers, signatures, footers);
+2. boilerplate lines found by frequency across ticket bodies (agent macros, auto-replies);
+3. URLs to ``<URL>`` and PII to typed placeholders (e-mail, IBAN, card, IP, phone, names);
+4. language id on subject + body (configured languages, ``und`` when too short, out-of-set kept);
+5. person names by spaCy NER for languages with a trained pipeline (en, fr), optional;
+6. non-answers flagged; statements segmented (subject = statement 0 of a ticket);
+7. exact and near-duplicate statements pointed at their first copy.
+
+Redaction happens before anything leaves the stage: with ``redact_pii`` on (and ``keep_raw_text``
+off) neither returned frame contains the raw text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from feedback_miner.config import PrepareConfig
+from feedback_miner.prepare.clean import (
+    clean_body,
+    clean_subject,
+    find_boilerplate,
+    is_non_answer,
+    normalize_whitespace,
+    remove_boilerplate,
+)
+from feedback_miner.prepare.dedup import find_duplicates
+from feedback_miner.prepare.language import UNDETERMINED, LanguageDetector
+from feedback_miner.prepare.pii import (
+    KINDS,
+    NER_PIPELINES,
+    PatternRedactor,
+    redact_name_patterns,
+    redact_names_ner,
+)
+from feedback_miner.prepare.segment import Segmenter
+
+__all__ = ["PrepareResult", "prepare_statements", "STATEMENT_COLUMNS"]
+
+STATEMENT_COLUMNS = [
+    "statement_id",
+    "doc_id",
+    "source",
+    "customer_id",
+    "created_at",
+    "position",
+    "language",
+    "language_confidence",
+    "text",
+    "is_subject",
+    "is_non_answer",
+    "is_duplicate_of",
+    "n_duplicates",
+]
+
+
+@dataclass
+class PrepareResult:
+    """What the prepare stage hands to the pipeline.
+
+    documents: the input documents, ``subject``/``text`` cleaned and redacted, plus ``language``,
+        ``language_confidence`` and ``is_non_answer``.
+    statements: one row per statement, columns :data:`STATEMENT_COLUMNS` (see docs/architecture.md).
+    counts: ``redactions`` per kind, ``languages``, ``out_of_set_languages``, ``non_answers``,
+        ``exact_duplicates``, ``near_duplicates``, ``boilerplate_lines_removed``, ``documents``,
+        ``statements`` — for the run manifest.
+    """
+
+    documents: pd.DataFrame
+    statements: pd.DataFrame
+    counts: dict = field(default_factory=dict)
+
+
+def _str_list(frame: pd.DataFrame, column: str) -> list[str]:
+    if column not in frame:
+        return [""] * len(frame)
+    return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in frame[column]]
+
+
+def prepare_statements(documents: pd.DataFrame, cfg: PrepareConfig) -> PrepareResult:
+    """Clean, redact, tag the language of and segment ``documents`` into statements.
+
+    ``documents`` has the columns of the documents table in docs/architecture.md; ``subject`` may
+    be missing or null (surveys).
+    """
+    docs = documents.reset_index(drop=True).copy()
+    n = len(docs)
+    bodies = [clean_body(t) for t in _str_list(docs, "text")]
+    subjects = [clean_subject(s) if s else "" for s in _str_list(docs, "subject")]
+    sources = _str_list(docs, "source")
+
+    # -- boilerplate by frequency, learned from the sources where macros live
+    in_scope = [i for i in range(n) if sources[i] in cfg.boilerplate_sources]
+    keys = find_boilerplate((bodies[i] for i in in_scope), cfg.boilerplate_min_docs, cfg.boilerplate_min_chars)
+    boiler_removed = 0
+    if keys:
+        for i in in_scope:
+            bodies[i], k = remove_boilerplate(bodies[i], keys)
+            boiler_removed += k
+
+    # -- URLs (always) and PII (unless opted out), subjects and bodies in one batch
+    redact = cfg.redact_pii and not cfg.keep_raw_text
+    redactor = PatternRedactor()
+    both = redactor.redact_many(subjects + bodies, urls=True, pii=redact)
+    subjects, bodies = both[:n], both[n:]
+    counts_pii: Counter[str] = redactor.counts_
+    if redact and cfg.redact_names:
+        subjects = [redact_name_patterns(s, counts_pii) if s else s for s in subjects]
+        bodies = [redact_name_patterns(b, counts_pii) if b else b for b in bodies]
+
+    # -- language of the whole document
+    detector = LanguageDetector(
+        cfg.languages, cfg.min_language_chars, cfg.out_of_set_min_confidence, cfg.out_of_set_min_chars
+    )
+    langs, confs = detector.detect([f"{s}\n{b}" if s else b for s, b in zip(subjects, bodies, strict=True)])
+
+    # -- names by NER where a trained pipeline exists for the language
+    if redact and cfg.redact_names and cfg.ner_names:
+        for lang in NER_PIPELINES:
+            idx = [i for i in range(n) if langs[i] == lang]
+            if not idx:
+                continue
+            for target in (bodies, subjects):
+                texts = [target[i] for i in idx]
+                for i, t in zip(idx, redact_names_ner(texts, lang, counts_pii), strict=True):
+                    target[i] = t
+
+    bodies = [normalize_whitespace(b) for b in bodies]
+    doc_non_answer = [is_non_answer(b) and not subjects[i] for i, b in enumerate(bodies)]
+
+    # -- statements, segmented per language
+    segmenter = Segmenter(cfg.min_statement_chars, cfg.max_statement_chars, cfg.min_contrast_words)
+    body_statements: list[list[str]] = [[] for _ in range(n)]
+    by_lang: dict[str, list[int]] = {}
+    for i, b in enumerate(bodies):
+        if not b:
+            continue
+        if is_non_answer(b):
+            body_statements[i] = [b.replace("\n", " ")]  # kept whole and flagged, never themed
+        else:
+            by_lang.setdefault(langs[i], []).append(i)
+    for lang, idx in by_lang.items():
+        for i, pieces in zip(idx, segmenter.statements([bodies[i] for i in idx], lang), strict=True):
+            body_statements[i] = pieces
+
+    statements = _statement_frame(docs, subjects, body_statements, langs, confs)
+    dups = find_duplicates(statements["text"].tolist(), cfg.near_duplicate_threshold, cfg.dedup_min_chars)
+    ids = statements["statement_id"].to_numpy()
+    statements["is_duplicate_of"] = pd.Series(
+        np.where(dups.duplicate_of >= 0, ids[np.maximum(dups.duplicate_of, 0)], None), dtype="object"
+    )
+    statements["n_duplicates"] = np.bincount(
+        dups.duplicate_of[dups.duplicate_of >= 0], minlength=len(statements)
+    ).astype(np.int64)
+
+    docs["subject"] = pd.Series([s or None for s in subjects], dtype="object") if "subject" in docs else None
+    docs["text"] = bodies
+    docs["language"] = langs
+    docs["language_confidence"] = np.asarray(confs, dtype=np.float64)
+    docs["is_non_answer"] = np.asarray(doc_non_answer, dtype=bool)
+
+    in_set = set(cfg.languages)
+    lang_counts = Counter(langs)
+    counts = {
+        "documents": n,
+        "statements": len(statements),
+        "redactions": {k: int(counts_pii.get(k, 0)) for k in KINDS},
+        "languages": dict(sorted(lang_counts.items())),
+        "out_of_set_languages": {k: v for k, v in sorted(lang_counts.items()) if k not in in_set | {UNDETERMINED}},
+        "non_answers": int(sum(doc_non_answer)),
+        "non_answer_statements": int(statements["is_non_answer"].sum()),
+        "exact_duplicates": dups.n_exact,
+        "near_duplicates": dups.n_near,
+        "boilerplate_lines_removed": boiler_removed,
+        "boilerplate_patterns": len(keys),
+    }
+    return PrepareResult(documents=docs, statements=statements, counts=counts)
+
+
+def _statement_frame(
+    docs: pd.DataFrame,
+    subjects: list[str],
+    body_statements: list[list[str]],
+    langs: list[str],
+    confs: list[float],
+) -> pd.DataFrame:
+    """One row per statement; the subject, when present, is position 0."""
+    doc_idx, positions, texts, is_subject = [], [], [], []
+    for i, (subj, pieces) in enumerate(zip(subjects, body_statements, strict=True)):
+        pos = 0
+        if subj:
+            doc_idx.append(i)
+            positions.append(0)
+            texts.append(subj)
+            is_subject.append(True)
+            pos = 1
+        for p in pieces:
+            doc_idx.append(i)
+            positions.append(pos)
+            texts.append(p)
+            is_subject.append(False)
+            pos += 1
+    rows = np.asarray(doc_idx, dtype=np.int64)
+    pos_arr = np.asarray(positions, dtype=np.int64)
+
+    def take(col: str) -> np.ndarray | pd.Series:
+        if col not in docs:
+            return pd.Series([None] * len(rows), dtype="object")
+        return docs[col].iloc[rows].reset_index(drop=True)
+
+    doc_ids = take("doc_id").astype(str)
+    frame = pd.DataFrame(
+        {
+            "statement_id": doc_ids + "#" + pd.Series(pos_arr).astype(str),
+            "doc_id": doc_ids,
+            "source": take("source"),
+            "customer_id": take("customer_id"),
+            "created_at": take("created_at"),
+            "position": pos_arr,
+            "language": np.asarray(langs, dtype=object)[rows] if len(rows) else np.array([], dtype=object),
+            "language_confidence": np.asarray(confs, dtype=np.float64)[rows] if len(rows) else np.array([]),
+            "text": texts,
+            "is_subject": np.asarray(is_subject, dtype=bool),
+            "is_non_answer": np.fromiter((is_non_answer(t) for t in texts), dtype=bool, count=len(texts)),
+        }
+    )
+    return frame

@@ -1,0 +1,81 @@
+"""Language identification restricted to the configured languages, with an honest ``und``.
+
+Two py3langid instances of our own: one with every language it knows (is this text perhaps in a
+language we were not asked about?) and one restricted with ``set_languages`` to the configured
+languages, whose normalized probability is the confidence we report. A text goes
+to a language outside the set only when the full model is confident and the text is long enough;
+short texts in a configured language are often mistaken for a neighbour (it/es, ro/it, fr/ca).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+UNDETERMINED = "und"
+
+# Twitter handles, hashtags' '#', placeholders, numbers and URLs carry no language signal.
+_NOISE = re.compile(r"<[A-Z]+>|@\w+|\bRT\b|https?://\S+|www\.\S+|[#\d_]+")
+_LETTERS = re.compile(r"[^\W\d_]")
+
+
+def language_text(text: str) -> str:
+    """The part of ``text`` that says something about its language."""
+    return re.sub(r"\s+", " ", _NOISE.sub(" ", text)).strip()
+
+
+@dataclass
+class LanguageDetector:
+    """Detect ``languages`` with py3langid; ``detect(texts)`` -> (codes, confidences).
+
+    Parameters
+    ----------
+    languages: ISO 639-1 codes the run cares about.
+    min_chars: texts with fewer letters than this are ``und`` (confidence 0).
+    out_of_set_min_confidence: full-model probability needed to call a text out of set.
+    out_of_set_min_chars: and the letters needed for that call.
+    """
+
+    languages: Sequence[str] = ("en", "it", "fr", "ro")
+    min_chars: int = 12
+    out_of_set_min_confidence: float = 0.9
+    out_of_set_min_chars: int = 40
+    _identifier: object = field(default=None, init=False, repr=False)
+    _restricted: object = field(default=None, init=False, repr=False)
+
+    def _load(self):
+        if self._identifier is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            # Own instances: py3langid's module-level identifier is global state shared by callers.
+            self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            restricted = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            restricted.set_languages(list(self.languages))
+            self._restricted = restricted
+            self._set = frozenset(self.languages)
+        return self._identifier
+
+    def detect_one(self, text: str) -> tuple[str, float]:
+        """Language code (in set, out of set, or ``und``) and confidence for one text."""
+        ident = self._load()
+        clean = language_text(text)
+        n_letters = len(_LETTERS.findall(clean))
+        if n_letters < self.min_chars:
+            return UNDETERMINED, 0.0
+        best, p_best = ident.classify(clean)
+        confident = p_best >= self.out_of_set_min_confidence and n_letters >= self.out_of_set_min_chars
+        if best not in self._set and confident:
+            return best, float(p_best)
+        # The restricted instance gives the probability normalized over the configured languages.
+        code, p = self._restricted.classify(clean)
+        return code, float(p)
+
+    def detect(self, texts: Sequence[str]) -> tuple[list[str], list[float]]:
+        """Codes and confidences for many texts."""
+        codes, confs = [], []
+        for t in texts:
+            c, p = self.detect_one(t)
+            codes.append(c)
+            confs.append(round(p, 4))
+        return codes, confs
