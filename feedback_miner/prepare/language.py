@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 UNDETERMINED = "und"
 
@@ -23,6 +24,21 @@ _LETTERS = re.compile(r"[^\W\d_]")
 def language_text(text: str) -> str:
     """The part of ``text`` that says something about its language."""
     return re.sub(r"\s+", " ", _NOISE.sub(" ", text)).strip()
+
+
+@cache
+def _identifier(languages: tuple[str, ...] | None):
+    """A py3langid identifier of our own, restricted to ``languages``; loaded once per process.
+
+    Own instances because py3langid's module-level identifier is global state shared by callers;
+    cached because decompressing the model takes about a second.
+    """
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    if languages is not None:
+        ident.set_languages(list(languages))
+    return ident
 
 
 @dataclass
@@ -46,13 +62,8 @@ class LanguageDetector:
 
     def _load(self):
         if self._identifier is None:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-            # Own instances: py3langid's module-level identifier is global state shared by callers.
-            self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-            restricted = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-            restricted.set_languages(list(self.languages))
-            self._restricted = restricted
+            self._identifier = _identifier(None)
+            self._restricted = _identifier(tuple(sorted(self.languages)))
             self._set = frozenset(self.languages)
         return self._identifier
 
