@@ -45,7 +45,7 @@ def customer_outcomes(statements: pd.DataFrame, customers: pd.DataFrame) -> pd.D
     customers *who gave feedback* (customers who never wrote differ in ways we cannot see).
     Columns: the customers columns, ``churned`` as float 0/1.
     """
-    writers = set(statements["customer_id"].dropna().astype(str))
+    writers = statements["customer_id"].dropna().astype(str).unique()
     cust = customers.copy()
     cust["customer_id"] = cust["customer_id"].astype(str)
     cust = cust[cust["customer_id"].isin(writers) & cust["churned"].notna()]
@@ -63,7 +63,7 @@ def response_outcomes(
     ``nps_detractor_max``. Columns: ``doc_id, score, score_scale, low``.
     """
     docs = documents[["doc_id", "score", "score_scale"]].copy()
-    docs = docs[docs["doc_id"].isin(set(statements["doc_id"])) & docs["score"].notna()]
+    docs = docs[docs["doc_id"].isin(statements["doc_id"].unique()) & docs["score"].notna()]
     docs = docs[docs["score_scale"].isin(["nps", "csat"])].drop_duplicates("doc_id")
     docs["score"] = docs["score"].astype(float)
     threshold = np.where(docs["score_scale"] == "csat", low_csat_max, nps_detractor_max)
