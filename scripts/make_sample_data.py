@@ -1009,6 +1009,33 @@ CLOSERS = {
                "Aproape perfect.", "E în plan?", "Mulțumim."],
     },
 }
+# Short follow-on sentences that vary otherwise identical answers.
+TAILS = {
+    -1: {
+        "en": ["Since {month}.", "Second time this month.", "It happened again yesterday.", "Every single time.",
+               "Still the case today.", "This has been going on for weeks.", "Not the first time either.",
+               "Same story last month."],
+        "it": ["Da {month}.", "Seconda volta questo mese.", "È successo di nuovo ieri.", "Ogni singola volta.",
+               "Ancora oggi è così.", "Va avanti così da settimane.", "E non è la prima volta.",
+               "Stessa storia il mese scorso."],
+        "fr": ["Depuis {month}.", "Deuxième fois ce mois-ci.", "Ça s'est encore produit hier.", "À chaque fois.",
+               "Toujours pareil aujourd'hui.", "Ça dure depuis des semaines.", "Et ce n'est pas la première fois.",
+               "Même histoire le mois dernier."],
+        "ro": ["Din {month}.", "A doua oară luna asta.", "S-a întâmplat din nou ieri.", "De fiecare dată.",
+               "Și azi e la fel.", "De săptămâni întregi e așa.", "Și nu e prima dată.",
+               "Aceeași poveste luna trecută."],
+    },
+    1: {
+        "en": ["Really.", "Since day one.", "Honestly impressed.", "Much better than my old bank.", "Love it."],
+        "it": ["Davvero.", "Fin dal primo giorno.", "Sinceramente colpito.", "Molto meglio della mia vecchia banca.",
+               "Lo adoro."],
+        "fr": ["Vraiment.", "Depuis le premier jour.", "Franchement bluffé.", "Bien mieux que mon ancienne banque.",
+               "J'adore."],
+        "ro": ["Serios.", "Încă din prima zi.", "Sincer, impresionat.", "Mult mai bine decât vechea mea bancă.",
+               "Îmi place mult."],
+    },
+}
+EMOJI = {-1: [" 😡", " 🙄", " 👎", "!!"], 1: [" 👍", " 🙂", " ❤️", "!!"], 0: [" 🤷", " 🙂"]}
 NON_ANSWERS = {
     "en": ["n/a", "N/A", "-", "nothing", "Nothing", "no comment", "No comment.", "none", "."],
     "it": ["niente", "nulla", "nessun commento", "-", "n/a"],
@@ -1493,7 +1520,7 @@ def compose_comment(rng: random.Random, c: Customer, themes: list[str]) -> str:
         return OTHER_LANG_PHRASES[lang][themes[0]]
     parts: list[str] = []
     polarity = overall_polarity(themes)
-    if rng.random() < 0.2:
+    if rng.random() < 0.3:
         opener = rng.choice(MIXED_OPENERS[lang] if polarity == 0 and len(themes) > 1 else OPENERS[lang])
         parts.append(fill(opener))
     prev_pol = None
@@ -1510,10 +1537,14 @@ def compose_comment(rng: random.Random, c: Customer, themes: list[str]) -> str:
         if joiner:
             sentence = f"{joiner} {decap(sentence, lang)}"
         parts.append(fill(sentence))
+        if pol != 0 and rng.random() < 0.4:
+            parts.append(fill(rng.choice(TAILS[pol][lang])))
         prev_pol = pol
-    if rng.random() < 0.3:
+    if rng.random() < 0.45:
         parts.append(fill(rng.choice(CLOSERS[polarity][lang])))
     text = " ".join(parts)
+    if rng.random() < 0.1:
+        text = text.rstrip(".!") + rng.choice(EMOJI[polarity])
     if rng.random() < 0.02:
         text = text.replace(". ", ".\n", 1)
     if rng.random() < 0.08:  # typed in a hurry
@@ -1954,13 +1985,16 @@ def plant_bad_rows(rng, survey_rows, ticket_rows):
     ]
     for column, value, reason in survey_faults:
         row = copy(survey_rows)
+        original = None
         if value is None:
-            value = rng.choice(survey_rows)["response_id"]
+            original = rng.choice(survey_rows)
+            value = original["response_id"]
         if column != "response_id" or reason == "missing id":
             row["response_id"] = f"R{290001 + len(bad)}"
         row[column] = value
         row["_bad"] = reason
-        bad.append({"file": "surveys.csv", "column": column, "reason": reason, "value": value, "row": row})
+        bad.append({"file": "surveys.csv", "column": column, "reason": reason, "value": value, "row": row,
+                    "original": original})
     ticket_faults = [
         ("ticket_id", None, "missing id"),
         ("created_at", "2026-13-45T99:00:00Z", "unparseable date"),
@@ -1971,17 +2005,23 @@ def plant_bad_rows(rng, survey_rows, ticket_rows):
     for column, value, reason in ticket_faults:
         row = copy(ticket_rows)
         row["ticket_id"] = f"TCK-{390001 + len(bad)}"
+        original = None
         if value == "dup":
-            value = rng.choice(ticket_rows)["ticket_id"]
+            original = rng.choice(ticket_rows)
+            value = original["ticket_id"]
         row[column] = value
         if column == "body":
             row["subject"] = ""
         row["_bad"] = reason
-        bad.append({"file": "tickets.jsonl", "column": column, "reason": reason, "value": value, "row": row})
-    # Insert at deterministic random positions; the row numbers are recorded afterwards.
+        bad.append({"file": "tickets.jsonl", "column": column, "reason": reason, "value": value, "row": row,
+                    "original": original})
+    # Insert at deterministic random positions (a duplicate id after its first occurrence, so that the copy is
+    # the row a reader rejects); the row numbers are recorded afterwards.
     for b in bad:
         rows = survey_rows if b["file"] == "surveys.csv" else ticket_rows
-        rows.insert(rng.randrange(1, len(rows)), b["row"])
+        original = b.pop("original")
+        first = 1 if original is None else next(i for i, r in enumerate(rows) if r is original) + 1
+        rows.insert(rng.randrange(first, len(rows) + 1), b["row"])
     for rows in (survey_rows, ticket_rows):
         for i, row in enumerate(rows, start=1):
             row["_row"] = i

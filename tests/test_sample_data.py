@@ -136,6 +136,9 @@ def test_bad_rows_are_where_documented(effects, surveys, tickets):
             assert float(value) == b["value"]
         else:
             assert str(value) == str(b["value"])
+        if b["reason"] == "duplicate id":  # the documented row is the second occurrence, the one to reject
+            ids = frame[b["column"]].tolist()
+            assert ids.index(b["value"]) < b["row_number"] - 1
 
 
 def test_ticket_mess(tickets):
