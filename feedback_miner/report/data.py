@@ -189,7 +189,7 @@ def as_datetime(v: Any) -> datetime | None:
 
 def fmt_int(v: Any) -> str:
     f = num(v)
-    return "—" if f is None else f"{round(f):,}"
+    return "—" if f is None else f"{round(f):,}".replace("-", "−")
 
 
 def fmt_pct(v: Any, digits: int = 0) -> str:
@@ -238,7 +238,7 @@ def fmt_money(v: Any, currency: str = "") -> str:
         s = f"{f / 1000:.0f}k"
     else:
         s = f"{f:,.0f}"
-    return f"{currency}{s}"
+    return f"{currency}{s}".replace("-", "−")
 
 
 def fmt_when(v: Any, with_time: bool = True) -> str:

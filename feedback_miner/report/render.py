@@ -202,10 +202,12 @@ def _pain(data: ReportInput, cfg: ReportConfig, theme_rows: dict[str, dict], quo
         "evidence": has(pp, "evidence"),
     }
     rows = records(pp)
+    # The axis fits the ranked rows: a tiny unranked theme's huge interval would squash the others.
     bounds = []
     for r in rows:
-        bounds += [num(r.get("churn_rr")), num(r.get("churn_rr_low")), num(r.get("churn_rr_high"))]
-    scale = charts.LogScale.fit(bounds, width=170)
+        if num(r.get("rank")) is not None and evidence_class(r.get("evidence")) != "insufficient":
+            bounds += [num(r.get("churn_rr")), num(r.get("churn_rr_low")), num(r.get("churn_rr_high"))]
+    scale = charts.LogScale.fit(bounds, width=150)
     ranked, unranked = [], []
     for r in rows:
         tid = text(r.get("theme_id"))
@@ -274,6 +276,11 @@ def _history_series(
     return dates, vol, sent
 
 
+def _q_phrase(q: Any) -> str:
+    s = fmt_q(q)
+    return f"q {s[0]} {s[1:]}" if s.startswith("<") else f"q = {s}"
+
+
 def _outcome_sentences(row: dict | None, theme: dict) -> list[str]:
     """Plain-language churn / CSAT / adjusted-model findings for one theme."""
     src = {**theme, **(row or {})}
@@ -288,7 +295,7 @@ def _outcome_sentences(row: dict | None, theme: dict) -> list[str]:
         out.append(
             f"{lead}risk ratio {fmt_ratio(src.get('churn_rr'))} "
             f"(95% CI {fmt_ci(src.get('churn_rr_low'), src.get('churn_rr_high')) or 'n/a'}), "
-            f"q = {fmt_q(src.get('churn_q'))}."
+            f"{_q_phrase(src.get('churn_q'))}."
         )
     if num(src.get("low_csat_rr")) is not None:
         rate = num(src.get("low_csat_rate"))
@@ -296,7 +303,7 @@ def _outcome_sentences(row: dict | None, theme: dict) -> list[str]:
         out.append(
             f"{lead}risk ratio {fmt_ratio(src.get('low_csat_rr'))} "
             f"(95% CI {fmt_ci(src.get('low_csat_rr_low'), src.get('low_csat_rr_high')) or 'n/a'}), "
-            f"q = {fmt_q(src.get('low_csat_q'))}."
+            f"{_q_phrase(src.get('low_csat_q'))}."
         )
     if num(src.get("adjusted_or")) is not None:
         out.append(
@@ -304,6 +311,12 @@ def _outcome_sentences(row: dict | None, theme: dict) -> list[str]:
             f"(95% CI {fmt_ci(src.get('adjusted_or_low'), src.get('adjusted_or_high')) or 'n/a'})."
         )
     return out
+
+
+def _evidence_label(ev: str) -> str:
+    """Evidence level as a badge in a theme header: "strong evidence", "insufficient evidence"."""
+    ev = ev if ev != "—" else ""
+    return ev if not ev or "evidence" in ev.lower() else f"{ev} evidence"
 
 
 def _sections(
@@ -367,11 +380,13 @@ def _sections(
                 "negative_share": num(theme.get("negative_share")),
                 "sentiment_colour": charts.sentiment_colour(num(theme.get("sentiment_mean"))),
                 "rank": prow["rank"] if prow else None,
-                "evidence_text": prow["evidence_text"] if prow else text(theme.get("evidence")),
+                "evidence_text": _evidence_label(prow["evidence_text"] if prow else text(theme.get("evidence"))),
                 "evidence_class": prow["evidence_class"] if prow else evidence_class(theme.get("evidence")),
                 "outcomes": _outcome_sentences(prow, theme),
                 "runs": len(dates),
                 "first_run": dates[0],
+                "volume_change": (vol[0], vol[-1]) if len(dates) > 1 else None,
+                "sentiment_change": (sent[0], sent[-1]) if len(dates) > 1 else None,
                 "volume_spark": charts.sparkline(vol, dates, colour="#374151", fmt="{:,.0f}"),
                 "sentiment_spark": charts.sparkline(sent, dates, colour="#2166ac", zero_line=True, fmt="{:+.2f}"),
                 "languages": [

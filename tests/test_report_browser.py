@@ -1,0 +1,180 @@
+"""report.html in real headless Chromium, offline: charts drawn, table filled, no request left the page.
+
+Needs the Debian packages ``chromium`` and ``chromium-driver`` (``scripts/install_browser.sh``)
+and ``selenium`` (the ``dev`` extra). :func:`check_report_in_browser` is reusable on any report,
+e.g. the demo run's: ``from test_report_browser import check_report_in_browser``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from feedback_miner.config import ReportConfig
+from feedback_miner.report import render_report
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+
+pytestmark = pytest.mark.browser
+
+# Everything the page needs, measured in the browser (one round trip).
+_PROBE_JS = """
+const box = el => { const r = el.getBoundingClientRect(); return [r.width, r.height]; };
+const nav = performance.getEntriesByType('navigation')[0];
+const svgs = Array.from(document.querySelectorAll('svg'));
+const firstTheme = document.querySelector('article.theme');
+return {
+  title: document.title,
+  svg_count: svgs.length,
+  svg_nonempty: svgs.filter(s => { const [w, h] = box(s); return w > 0 && h > 0; }).length,
+  svg_with_shapes: svgs.filter(s => s.querySelector('rect,line,circle,polyline,path')).length,
+  treemap_box: document.querySelector('svg.treemap') ? box(document.querySelector('svg.treemap')) : null,
+  treemap_rects: document.querySelectorAll('svg.treemap rect').length,
+  ci_bars_nonempty: Array.from(document.querySelectorAll('#pain-table svg.ci'))
+      .filter(s => { const [w, h] = box(s); return w > 0 && h > 0; }).length,
+  pain_rows: document.querySelectorAll('#pain-table tbody tr').length,
+  theme_sections: document.querySelectorAll('article.theme').length,
+  first_theme: firstTheme ? firstTheme.querySelector('h3').textContent : null,
+  quotes_in_first_theme: firstTheme ? Array.from(firstTheme.querySelectorAll('.quotes li'))
+      .filter(q => box(q)[1] > 0 && q.textContent.trim().length > 0).length : 0,
+  quotes_total: document.querySelectorAll('article.theme .quotes li').length,
+  dom_content_loaded_ms: nav ? nav.domContentLoadedEventEnd : null,
+  load_event_ms: nav ? nav.loadEventEnd : null,
+  page_height: document.documentElement.scrollHeight,
+};
+"""
+
+# Click the "Customers" header of the pain-point table twice and read the column each time.
+_SORT_JS = """
+const table = document.getElementById('pain-table');
+if (!table) return null;
+const heads = Array.from(table.tHead.rows[0].cells);
+const col = heads.findIndex(th => th.textContent.trim().startsWith('Customers'));
+const read = () => Array.from(table.tBodies[0].rows).map(r => parseFloat(r.cells[col].dataset.value));
+heads[col].click(); const asc = read();
+heads[col].click(); const desc = read();
+return {asc, desc};
+"""
+
+
+def _driver():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",  # CI runs as root
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1366,900",
+        "--hide-scrollbars",
+        # No name resolves: any request to a host fails before it leaves the machine.
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--no-default-browser-check",
+    ):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    service = Service(executable_path=shutil.which("chromedriver"))
+    return webdriver.Chrome(options=opts, service=service)
+
+
+def check_report_in_browser(path: str | Path, screenshot: str | Path | None = ARTIFACTS / "report.png") -> dict:
+    """Open a report file in headless Chromium with the network off; measure what rendered.
+
+    Returns a dict: ``load_s`` (wall time of the navigation), ``load_event_ms`` /
+    ``dom_content_loaded_ms`` (the page's own timings), ``requests`` (every URL the page asked
+    for), ``external_requests`` (those other than the file itself and ``data:`` URIs),
+    ``console_errors``, SVG counts (``svg_count``, ``svg_nonempty``, ``treemap_box``,
+    ``ci_bars_nonempty``), ``pain_rows``, ``theme_sections``, ``quotes_in_first_theme``,
+    ``sort`` (the Customers column after one and two clicks), ``size_bytes`` and ``screenshot``.
+    """
+    path = Path(path).resolve()
+    url = path.as_uri()
+    driver = _driver()
+    try:
+        driver.set_page_load_timeout(30)
+        # Network off for the page itself, on top of the resolver rules.
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0},
+        )
+        t0 = time.perf_counter()
+        driver.get(url)
+        load_s = time.perf_counter() - t0
+        result = driver.execute_script(_PROBE_JS)
+        result["sort"] = driver.execute_script(_SORT_JS)
+        requests = []
+        for entry in driver.get_log("performance"):
+            msg = json.loads(entry["message"])["message"]
+            if msg.get("method") == "Network.requestWillBeSent":
+                requests.append(msg["params"]["request"]["url"])
+        result["requests"] = requests
+        result["external_requests"] = [u for u in requests if u != url and not u.startswith("data:")]
+        result["console_errors"] = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        result["load_s"] = load_s
+        result["size_bytes"] = path.stat().st_size
+        if screenshot is not None:
+            screenshot = Path(screenshot)
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+            shot = driver.execute_cdp_cmd(
+                "Page.captureScreenshot",
+                {
+                    "format": "png",
+                    "captureBeyondViewport": True,
+                    "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+                },
+            )
+            screenshot.write_bytes(base64.b64decode(shot["data"]))
+            result["screenshot"] = str(screenshot)
+        return result
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def browser_ready() -> None:
+    if not CHROMIUM.exists() or shutil.which("chromedriver") is None:
+        pytest.skip(
+            "headless Chromium not installed: run scripts/install_browser.sh (Debian chromium, chromium-driver)"
+        )
+    pytest.importorskip("selenium", reason="selenium not installed: pip install -e .[dev]")
+
+
+def test_report_renders_offline_in_chromium(browser_ready, tmp_path):
+    from test_report import sample_report_input
+
+    report = tmp_path / "report.html"
+    report.write_text(render_report(sample_report_input(), ReportConfig()), encoding="utf-8")
+    r = check_report_in_browser(report, ARTIFACTS / "report.png")
+    print(
+        f"\nreport.html {r['size_bytes'] / 1024:.0f} KiB: navigation {r['load_s'] * 1000:.0f} ms, "
+        f"load event {r['load_event_ms']:.0f} ms; {r['svg_nonempty']}/{r['svg_count']} SVGs drawn; "
+        f"screenshot {r['screenshot']}"
+    )
+    assert r["external_requests"] == [], r["requests"]
+    assert r["requests"][:1] == [report.as_uri()]
+    assert r["console_errors"] == []
+    assert r["svg_count"] > 20 and r["svg_nonempty"] == r["svg_count"] == r["svg_with_shapes"]
+    assert r["treemap_box"][0] > 600 and r["treemap_box"][1] > 250
+    assert r["treemap_rects"] == 12
+    assert r["pain_rows"] == 6 and r["ci_bars_nonempty"] == 6
+    assert r["theme_sections"] == 6
+    assert r["first_theme"] == "Billing errors & double charges"
+    assert r["quotes_in_first_theme"] >= 3
+    assert r["sort"]["asc"] == sorted(r["sort"]["asc"]) and r["sort"]["desc"] == sorted(r["sort"]["desc"])[::-1]
+    assert r["load_event_ms"] < 2000
+    assert Path(r["screenshot"]).stat().st_size > 50_000
