@@ -719,3 +719,89 @@ def test_chart_primitives():
     assert sparkline([1.0]) is None and "<polyline" in sparkline([1.0, 2.0, 1.5])
     assert sentiment_colour(-1) == "#b2182b" and sentiment_colour(1) == "#2166ac"
     assert treemap([]).count("<rect") == 0
+
+
+def test_large_run_stays_under_5_mb():
+    """150 themes x 3 sub-themes, 5 quotes each, 60 past runs: the file stays far under 5 MB."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    rows, quotes, hist, pains = [], [], [], []
+    for i in range(150):
+        tid = f"T{i:04d}"
+        n = int(rng.integers(20, 900))
+        rows.append(
+            (
+                tid,
+                None,
+                f"Theme {i} about something long-winded",
+                ["a", "b", "c"],
+                n,
+                n // 2,
+                {"en": n // 2, "it": n // 4, "fr": n // 8, "ro": n // 8},
+                float(rng.uniform(-0.7, 0.6)),
+            )
+        )
+        for j in range(3):
+            rows.append(
+                (
+                    f"{tid}.{j}",
+                    tid,
+                    f"Sub-theme {i}.{j}",
+                    ["x"],
+                    n // 4,
+                    n // 8,
+                    {"en": n // 4},
+                    float(rng.uniform(-0.7, 0.6)),
+                )
+            )
+        quotes += [
+            (
+                tid,
+                "A fairly typical statement of about a hundred characters, written by a customer. " * 2,
+                "en",
+                "negative",
+                f"c{k}",
+            )
+            for k in range(5)
+        ]
+        hist += [(f"r{k}", f"2026-01-{1 + k % 28:02d}", tid, n + k, n // 2, 0.0) for k in range(60)]
+        rr = float(rng.uniform(0.5, 3))
+        pains.append((i + 1, tid, n // 2, rr, rr * 0.8, rr * 1.25, 0.01, "moderate"))
+    themes = pd.DataFrame(
+        rows,
+        columns=[
+            "theme_id",
+            "parent_id",
+            "label",
+            "keywords",
+            "n_statements",
+            "n_customers",
+            "languages",
+            "sentiment_mean",
+        ],
+    )
+    data = ReportInput(
+        manifest={"run_id": "big", "counts": {"documents": 500_000, "statements": 1_200_000}},
+        themes=themes,
+        pain_points=pd.DataFrame(
+            pains,
+            columns=[
+                "rank",
+                "theme_id",
+                "n_customers",
+                "churn_rr",
+                "churn_rr_low",
+                "churn_rr_high",
+                "churn_q",
+                "evidence",
+            ],
+        ),
+        quotes=pd.DataFrame(quotes, columns=["theme_id", "text", "language", "sentiment_label", "customer_id"]),
+        history=pd.DataFrame(
+            hist, columns=["run_id", "run_date", "theme_id", "n_statements", "n_customers", "sentiment_mean"]
+        ),
+    )
+    html = render_report(data, ReportConfig(max_theme_sections=150))
+    assert html.count('<article class="theme card"') == 150
+    assert len(html.encode()) < 5_000_000

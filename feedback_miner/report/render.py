@@ -251,25 +251,30 @@ def _pain(data: ReportInput, cfg: ReportConfig, theme_rows: dict[str, dict], quo
     }
 
 
+def _history_by_theme(history: pd.DataFrame | None, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Past runs' rows per theme id, oldest first; tonight's run left out (it comes from ``themes``)."""
+    if history is None or history.empty or "theme_id" not in history.columns:
+        return {}
+    h = history.copy()
+    h["theme_id"] = h["theme_id"].astype(str)
+    if run_id and "run_id" in h.columns:
+        h = h[h["run_id"].astype(str) != run_id]
+    if "run_date" in h.columns:
+        h["_d"] = pd.to_datetime(h["run_date"], errors="coerce", utc=True)
+        h = h.sort_values("_d", kind="stable").drop(columns="_d")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in records(h):
+        out.setdefault(r["theme_id"], []).append(r)
+    return out
+
+
 def _history_series(
-    data: ReportInput, tid: str, theme: dict, run_id: str, run_date: Any
+    past: list[dict[str, Any]], theme: dict, run_date: Any
 ) -> tuple[list[str], list[float | None], list[float | None]]:
-    h = data.history
-    dates: list[str] = []
-    vol: list[float | None] = []
-    sent: list[float | None] = []
-    if h is not None and not h.empty and "theme_id" in h.columns:
-        sub = h[h["theme_id"].astype(str) == tid].copy()
-        if not sub.empty:
-            if "run_date" in sub.columns:
-                sub["_d"] = pd.to_datetime(sub["run_date"], errors="coerce", utc=True)
-                sub = sub.sort_values("_d", kind="stable")
-            for r in records(sub.drop(columns="_d", errors="ignore")):
-                if run_id and text(r.get("run_id")) == run_id:
-                    continue  # tonight's values are appended below from the themes table
-                dates.append(fmt_when(r.get("run_date"), with_time=False))
-                vol.append(num(r.get("n_statements")))
-                sent.append(num(r.get("sentiment_mean")))
+    """Run dates, volumes and mean sentiments of a theme, past runs then this one."""
+    dates = [fmt_when(r.get("run_date"), with_time=False) for r in past]
+    vol = [num(r.get("n_statements")) for r in past]
+    sent = [num(r.get("sentiment_mean")) for r in past]
     dates.append(fmt_when(run_date, with_time=False) if run_date else "this run")
     vol.append(num(theme.get("n_statements")))
     sent.append(num(theme.get("sentiment_mean")))
@@ -335,10 +340,11 @@ def _sections(
         ranks = [r for r in ranks if r is not None]
         return (min(ranks) if ranks else float("inf"), -(num(theme_rows[t].get("n_statements")) or 0))
 
+    history = _history_by_theme(data.history, overview["run_id"])
     sections = []
     for tid in sorted(top_level, key=order)[: cfg.max_theme_sections]:
         theme = theme_rows[tid]
-        dates, vol, sent = _history_series(data, tid, theme, overview["run_id"], overview["run_date"])
+        dates, vol, sent = _history_series(history.get(tid, []), theme, overview["run_date"])
         langs = as_mapping(theme.get("languages"))
         sent_lang = as_mapping(theme.get("sentiment_by_language"))
         subs = []
