@@ -950,14 +950,19 @@ GENERIC_SUBJECTS = {
 
 OPENERS = {
     "en": ["Honestly?", "Quick feedback:", "I've been with Finora for {years} years.", "As a small business owner:",
-           "Long-time customer here.", "To be honest,", "Well,", "Where do I start."],
+           "Long-time customer here.", "To be honest,", "Well,"],
     "it": ["Sinceramente?", "Un feedback veloce:", "Sono cliente Finora da {years} anni.", "Da piccolo imprenditore:",
-           "Cliente da tanto tempo.", "A dire il vero,", "Allora,", "Da dove comincio."],
+           "Cliente da tanto tempo.", "A dire il vero,", "Allora,"],
     "fr": ["Honnêtement ?", "Petit retour rapide :", "Je suis client Finora depuis {years} ans.",
-           "En tant que petit entrepreneur :", "Client depuis longtemps.", "Pour être honnête,", "Alors,",
-           "Par où commencer."],
+           "En tant que petit entrepreneur :", "Client depuis longtemps.", "Pour être honnête,", "Alors,"],
     "ro": ["Sincer?", "Pe scurt:", "Sunt client Finora de {years} ani.", "Ca proprietar de firmă mică:",
-           "Client de multă vreme.", "Să fiu sincer,", "Deci,", "De unde să încep."],
+           "Client de multă vreme.", "Să fiu sincer,", "Deci,"],
+}
+NEGATIVE_OPENERS = {
+    "en": ["Where do I start.", "Oh dear.", "Not impressed."],
+    "it": ["Da dove comincio.", "Lasciamo perdere.", "Non ci siamo."],
+    "fr": ["Par où commencer.", "Bon.", "Pas terrible."],
+    "ro": ["De unde să încep.", "Of.", "Nu e bine."],
 }
 MIXED_OPENERS = {
     "en": ["Mixed feelings.", "Good and bad."],
@@ -1473,6 +1478,13 @@ def decap(sentence: str, lang: str) -> str:
     return sentence[0].lower() + sentence[1:]
 
 
+def join_connector(joiner: str, sentence: str, lang: str) -> str:
+    # French elides "que" before a vowel: "Sans compter qu'à chaque fois".
+    if lang == "fr" and joiner.endswith(" que") and sentence[:1].lower() in "aeiouyhàâéèêîôû":
+        return f"{joiner[:-1]}'{sentence}"
+    return f"{joiner} {sentence}"
+
+
 class Filler:
     """Fills the placeholders of a template with values that suit the customer."""
 
@@ -1521,21 +1533,22 @@ def compose_comment(rng: random.Random, c: Customer, themes: list[str]) -> str:
     parts: list[str] = []
     polarity = overall_polarity(themes)
     if rng.random() < 0.3:
-        opener = rng.choice(MIXED_OPENERS[lang] if polarity == 0 and len(themes) > 1 else OPENERS[lang])
+        extra = {0: MIXED_OPENERS[lang] if len(themes) > 1 else [], -1: NEGATIVE_OPENERS[lang], 1: []}[polarity]
+        opener = rng.choice(OPENERS[lang] + extra)
         parts.append(fill(opener))
     prev_pol = None
     for t in themes:
         sentence = rng.choice(PHRASES[t][lang])
         pol = THEMES[t].polarity
         joiner = ""
-        if parts and prev_pol is not None:
+        if parts and prev_pol is not None and not sentence.endswith("?"):
             joiner = rng.choice(CONTRAST[lang]) if pol != prev_pol and 0 not in (pol, prev_pol) else rng.choice(
                 ADDITIVE[lang]
             )
         elif parts and parts[-1].endswith(","):
             joiner = parts.pop()
         if joiner:
-            sentence = f"{joiner} {decap(sentence, lang)}"
+            sentence = join_connector(joiner, decap(sentence, lang), lang)
         parts.append(fill(sentence))
         if pol != 0 and rng.random() < 0.4:
             parts.append(fill(rng.choice(TAILS[pol][lang])))
@@ -2085,6 +2098,30 @@ def customers_frame(customers: list[Customer]) -> pd.DataFrame:
     )
 
 
+def reference_odds_ratios(cust: pd.DataFrame) -> dict:
+    """Churn odds ratios per theme from one logistic regression adjusted for segment and all themes.
+
+    A reference for the outcomes stage: drivers should stand out, integration should not once adjusted.
+    """
+    import numpy as np
+    import statsmodels.api as sm
+
+    design = pd.DataFrame({k: cust["themes"].apply(lambda s, k=k: k in s).astype(float) for k in THEMES})
+    design = design.join(pd.get_dummies(cust["segment"], dtype=float).drop(columns="smb"))
+    design = sm.add_constant(design)
+    fit = sm.Logit(cust["churned"].astype(float), design).fit(disp=0)
+    ci = fit.conf_int()
+    naive = sm.Logit(cust["churned"].astype(float), sm.add_constant(design[["integration"]])).fit(disp=0)
+    return {
+        "adjusted": {
+            k: {"odds_ratio": round(float(np.exp(fit.params[k])), 2), "ci95": [round(float(np.exp(ci.loc[k, 0])), 2),
+                                                                            round(float(np.exp(ci.loc[k, 1])), 2)]}
+            for k in THEMES
+        },
+        "integration_unadjusted_odds_ratio": round(float(np.exp(naive.params["integration"])), 2),
+    }
+
+
 def realised_effects(corpus: Corpus, customers: pd.DataFrame) -> dict:
     """The planted effects as they came out in this sample (customer-level, from labels)."""
     labels = pd.DataFrame(corpus.labels)
@@ -2096,8 +2133,20 @@ def realised_effects(corpus: Corpus, customers: pd.DataFrame) -> dict:
     cust["themes"] = by_customer.reindex(cust.index).apply(lambda s: s if isinstance(s, set) else set())
     drivers = {k for k, t in THEMES.items() if t.churn_driver}
     cust["driver"] = cust["themes"].apply(lambda s: bool(s & drivers))
+    integ = cust["themes"].apply(lambda s: "integration" in s)
+    strata = {}
+    for (segment, driver), g in cust.groupby(["segment", "driver"], sort=True):
+        has = integ[g.index]
+        strata[f"{segment}|{'driver' if driver else 'no_driver'}"] = {
+            "n_mentioning": int(has.sum()),
+            "churn_mentioning": round(float(g.loc[has, "churned"].mean()), 4) if has.any() else None,
+            "n_not_mentioning": int((~has).sum()),
+            "churn_not_mentioning": round(float(g.loc[~has, "churned"].mean()), 4) if (~has).any() else None,
+        }
     out: dict = {
         "customers": int(len(cust)),
+        "churn_odds_ratios": reference_odds_ratios(cust),
+        "integration_by_segment_and_driver": strata,
         "churn_rate": round(float(cust["churned"].mean()), 4),
         "churn_rate_driver_mentioned": round(float(cust.loc[cust["driver"], "churned"].mean()), 4),
         "churn_rate_no_driver": round(float(cust.loc[~cust["driver"], "churned"].mean()), 4),
@@ -2238,9 +2287,18 @@ def render_readme(corpus: Corpus, effects: dict, seed: int) -> str:
         integ_no=integ["churn_rate_not_mentioning"],
         integ_churn_ent=integ["churn_rate_mentioning_enterprise"],
         integ_no_ent=integ["churn_rate_not_mentioning_enterprise"],
+        ent_nd_m=real["integration_by_segment_and_driver"]["enterprise|no_driver"]["churn_mentioning"],
+        ent_nd_n=real["integration_by_segment_and_driver"]["enterprise|no_driver"]["churn_not_mentioning"],
+        ent_d_m=real["integration_by_segment_and_driver"]["enterprise|driver"]["churn_mentioning"],
+        ent_d_n=real["integration_by_segment_and_driver"]["enterprise|driver"]["churn_not_mentioning"],
         nps_base=NPS_BASE,
         csat_base=CSAT_BASE,
         csat_missing=CSAT_MISSING_SHARE,
+        or_table=", ".join(
+            f"{k} {v['odds_ratio']} [{v['ci95'][0]}, {v['ci95'][1]}]"
+            for k, v in real["churn_odds_ratios"]["adjusted"].items()
+        ),
+        integ_naive=real["churn_odds_ratios"]["integration_unadjusted_odds_ratio"],
         n_b77_intents=len(BANKING77_THEMES),
         n_b77_per=BANKING77_PER_INTENT,
         **corpus.duplicates,
@@ -2313,9 +2371,16 @@ agents' names and plan names.
   (propensity enterprise 60%, mid 6%, smb 1%) and has **no effect of its own**. Because enterprise customers
   churn at twice the baseline it looks like a churn driver in a naive comparison
   ({integ_n} customers, {integ_ent:.0%} enterprise; churn {integ_churn:.1%} vs {integ_no:.1%} for the others),
-  but within enterprise the gap mostly disappears ({integ_churn_ent:.1%} vs {integ_no_ent:.1%}; the rest of it
-  comes from mentioning anything at all, since silent customers mention no driver). An analysis that adjusts
-  for segment and the other themes should find no integration effect.
+  and still within enterprise ({integ_churn_ent:.1%} vs {integ_no_ent:.1%}), partly because customers who write
+  about integration write at all, and so can mention a churn driver, while silent customers cannot. The model
+  gives mentioners and non-mentioners of the same segment and driver status the same probability (enterprise:
+  24% without a driver mention, 60% with one); the realised rates within those strata are Bernoulli noise
+  on small groups: enterprise without a driver {ent_nd_m:.0%} with integration vs {ent_nd_n:.0%} without, with
+  a driver {ent_d_m:.0%} vs {ent_d_n:.0%} (`realised.integration_by_segment_and_driver`). An analysis that
+  adjusts for segment and the churn-driver themes should find no integration effect (its interval should
+  cover 1).
+- **Reference analysis** (one logistic regression of churn on segment and all theme mentions,
+  `realised.churn_odds_ratios`): {or_table}. Unadjusted, integration's odds ratio is {integ_naive}.
 - Realism, not planted outcome effects: tickets about slow support take longer to resolve; customers with
   complaints open more tickets; 12% of customers never write.
 
