@@ -315,17 +315,19 @@ def sparkline(
     colour: str = "#374151",
     zero_line: bool = False,
     fmt: str = "{:g}",
+    from_zero: bool = False,
 ) -> Markup | None:
     """A line over runs, the last value marked; ``None`` with fewer than two points.
 
     ``zero_line`` draws y = 0 (for sentiment); the y range always includes it then.
+    ``from_zero`` starts the y axis at 0 (for volumes: 1,000 -> 998 must not look like a fall).
     """
     pts = [(i, float(v)) for i, v in enumerate(values) if v is not None and math.isfinite(v)]
     if len(pts) < 2:
         return None
     ys = [v for _, v in pts]
     lo, hi = min(ys), max(ys)
-    if zero_line:
+    if zero_line or from_zero:
         lo, hi = min(lo, 0.0), max(hi, 0.0)
     if hi - lo < 1e-9:
         lo, hi = lo - 1, hi + 1

@@ -23,7 +23,6 @@ from feedback_miner.report.data import (
     PAIN_POINT_COLUMNS,
     ReportInput,
     anchor,
-    as_datetime,
     as_list,
     as_mapping,
     evidence_class,
@@ -117,7 +116,7 @@ def _parent(row: dict[str, Any]) -> str:
     return "" if p.lower() in {"", "none", "nan", "null"} or p == text(row.get("theme_id")) else p
 
 
-def _overview(data: ReportInput, cfg: ReportConfig, theme_rows: dict[str, dict]) -> dict[str, Any]:
+def _overview(data: ReportInput, theme_rows: dict[str, dict]) -> dict[str, Any]:
     m = data.manifest or {}
     counts = m.get("counts") or {}
     window = m.get("window") or {}
@@ -393,7 +392,7 @@ def _sections(
                 "first_run": dates[0],
                 "volume_change": (vol[0], vol[-1]) if len(dates) > 1 else None,
                 "sentiment_change": (sent[0], sent[-1]) if len(dates) > 1 else None,
-                "volume_spark": charts.sparkline(vol, dates, colour="#374151", fmt="{:,.0f}"),
+                "volume_spark": charts.sparkline(vol, dates, colour="#374151", fmt="{:,.0f}", from_zero=True),
                 "sentiment_spark": charts.sparkline(sent, dates, colour="#2166ac", zero_line=True, fmt="{:+.2f}"),
                 "languages": [
                     {
@@ -472,7 +471,7 @@ def build_context(data: ReportInput, cfg: ReportConfig) -> dict[str, Any]:
     """Everything the templates show, computed once from the run's tables."""
     theme_rows = _theme_rows(data.themes if data.themes is not None else pd.DataFrame())
     quotes = _quotes_by_theme(data, theme_rows, cfg.max_quotes)
-    overview = _overview(data, cfg, theme_rows)
+    overview = _overview(data, theme_rows)
     pain = _pain(data, cfg, theme_rows, quotes)
     return {
         "title": cfg.title,
@@ -484,7 +483,6 @@ def build_context(data: ReportInput, cfg: ReportConfig) -> dict[str, Any]:
         "methods": _methods(data),
         "quotes": quotes,
         "n_sections_total": sum(1 for t, r in theme_rows.items() if not _parent(r) and not is_outlier(t)),
-        "generated": as_datetime(overview["run_date"]),
     }
 
 
