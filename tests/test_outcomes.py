@@ -14,6 +14,7 @@ import pytest
 
 from feedback_miner.config import OutcomesConfig
 from feedback_miner.outcomes import EXTRA_COLUMNS, PAIN_POINT_COLUMNS, OutcomeResult, link_outcomes
+from feedback_miner.outcomes.model import fit_adjusted
 
 N_CUSTOMERS = 3000
 BASE_CHURN = 0.15
@@ -227,23 +228,56 @@ def test_missing_sources_give_notes_not_errors(banking):
     assert no_scores.pain_points["low_csat_rr"].isna().all()
     assert no_scores.pain_points["churn_rr"].notna().any()
 
+    no_time = link_outcomes(
+        sim.statements.drop(columns="created_at"),
+        sim.documents,
+        sim.customers,
+        sim.themes.drop(columns="label"),
+        OutcomesConfig(controls=["segment", "region"]),
+    )
+    assert any("trend not computed" in n for n in no_time.notes)
+    assert any("'region' requested" in n for n in no_time.notes) and no_time.controls_used == ["segment"]
+    assert no_time.pain_points["trend"].isna().all() and no_time.pain_points["rank"].notna().any()
+    assert (no_time.pain_points["label"] == no_time.pain_points["theme_id"]).all()
+
     nothing = link_outcomes(sim.statements, sim.documents.drop(columns="score"), None, sim.themes, OutcomesConfig())
     assert len(nothing.pain_points) == len(sim.themes) and len(nothing.notes) >= 2
 
 
-def test_separation_falls_back_to_penalized_fit_with_bootstrap(banking):
-    sim = simulate(banking, seed=0)
+def test_zero_churn_control_level_is_merged_not_fatal(banking):
+    sim = simulate(banking, seed=1)
     cust = sim.customers.copy()
-    # 150 "partner" customers, none churned: the segment dummy is separated.
+    # 150 "partner" customers, none churned: the segment dummy would be separated.
     partner = cust.index[:150]
     cust.loc[partner, "segment"] = "partner"
     cust.loc[partner, "churned"] = False
-    res = link_outcomes(sim.statements, sim.documents, cust, sim.themes, OutcomesConfig(bootstrap=20))
-    assert any("L2-penalized" in n for n in res.notes)
+    res = link_outcomes(sim.statements, sim.documents, cust, sim.themes, OutcomesConfig())
+    assert any("merged into the reference: segment_partner" in n for n in res.notes)
+    assert any("(logit-mle)" in n for n in res.notes)
     pp = res.pain_points.set_index("theme_id")
-    assert pp["adjusted_or_low"].notna().sum() > 50
     for t in CHURN_THEMES:
-        assert pp.loc[t, "adjusted_or"] > 1.3
+        assert pp.loc[t, "adjusted_or_low"] > 1
+
+
+def test_separated_theme_falls_back_to_penalized_bootstrap():
+    rng = np.random.default_rng(0)
+    n = 1500
+    effect = (rng.random(n) < 0.15).astype(float)  # a theme with true OR e^1
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-2.0 + 1.0 * effect)))).astype(float)
+    separated = np.zeros(n)
+    separated[np.flatnonzero(y)[:25]] = 1.0  # its 25 mentioners all churned
+    themes = pd.DataFrame({"effect": effect, "separated": separated})
+    controls = pd.DataFrame({"tenure_days": rng.uniform(0, 5, n)})
+
+    res = fit_adjusted(y, themes, controls, ["tenure_days"], bootstrap=40, seed=0)
+    assert res.method == "l2-bootstrap" and any("L2-penalized" in note for note in res.notes)
+    t = res.table.set_index("theme_id")
+    assert np.isfinite(t.loc["separated", ["adjusted_or", "adjusted_or_low", "adjusted_or_high"]]).all()
+    assert t.loc["separated", "adjusted_or"] > 5 and t.loc["separated", "adjusted_p"] < 0.05
+    assert t.loc["effect", "adjusted_or_low"] < np.e < t.loc["effect", "adjusted_or_high"]
+
+    no_ci = fit_adjusted(y, themes, controls, ["tenure_days"], bootstrap=0)
+    assert no_ci.method == "l2" and no_ci.table["adjusted_or_low"].isna().all()
 
 
 def test_contract_columns_subthemes_and_insufficient_themes(banking):

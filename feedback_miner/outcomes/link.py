@@ -108,6 +108,7 @@ def link_outcomes(
     if "parent_id" not in th:
         th["parent_id"] = None
     th["is_broad"] = th["parent_id"].isna()
+    th["label"] = th["label"].fillna(th["theme_id"]) if "label" in th else th["theme_id"]
     ids = th["theme_id"].tolist()
     st = statements.reset_index(drop=True)
 
@@ -183,7 +184,15 @@ def _bh_by_family(p: np.ndarray, out: pd.DataFrame, sufficient: np.ndarray) -> n
     return q
 
 
-def _churn(st, customers, pairs, out, sufficient, cfg, notes):
+def _churn(
+    st: pd.DataFrame,
+    customers: pd.DataFrame | None,
+    pairs: pd.DataFrame,
+    out: pd.DataFrame,
+    sufficient: np.ndarray,
+    cfg: OutcomesConfig,
+    notes: list[str],
+) -> tuple[dict[str, np.ndarray], float, list[str]]:
     """Churn columns per theme, the number of churned customers, and the controls used."""
     n = len(out)
     cols = {
@@ -268,7 +277,14 @@ def _churn(st, customers, pairs, out, sufficient, cfg, notes):
     return cols, events, controls_used
 
 
-def _low_scores(st, documents, out, sufficient, cfg, notes):
+def _low_scores(
+    st: pd.DataFrame,
+    documents: pd.DataFrame | None,
+    out: pd.DataFrame,
+    sufficient: np.ndarray,
+    cfg: OutcomesConfig,
+    notes: list[str],
+) -> tuple[dict[str, np.ndarray], float]:
     """Low CSAT/NPS columns per theme and the number of low responses."""
     n = len(out)
     cols = {

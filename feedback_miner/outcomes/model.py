@@ -124,6 +124,11 @@ def _fit_adjusted(
     )
     if not theme_ids or y.sum() == 0 or y.sum() == len(y):
         return AdjustedResult(empty, controls_used, "none", ["adjusted model skipped: no theme or no churn variation"])
+    controls, merged = _drop_separated_dummies(y, controls)
+    if merged:
+        notes.append(
+            "adjusted model: control level(s) without churn variation merged into the reference: " + ", ".join(merged)
+        )
     X = pd.concat([themes.astype(float), controls.astype(float)], axis=1)
     X = sm.add_constant(X, has_constant="add")
     k = len(theme_ids)
@@ -163,12 +168,29 @@ def _fit_adjusted(
     return AdjustedResult(table, controls_used, "l2-bootstrap", notes)
 
 
+def _drop_separated_dummies(y: np.ndarray, controls: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Drop 0/1 control columns whose customers all churned or none did.
+
+    Such a level separates the data (its coefficient runs to infinity); dropping the dummy merges
+    the level into the reference, which keeps maximum likelihood usable for the themes.
+    """
+    merged = []
+    for col in controls.columns:
+        x = controls[col].to_numpy()
+        if set(np.unique(x)) <= {0.0, 1.0}:
+            ys = y[x == 1]
+            if len(ys) and (ys.min() == ys.max()):
+                merged.append(col)
+    return controls.drop(columns=merged), merged
+
+
 def _fit_mle(y: np.ndarray, X: pd.DataFrame):
     """statsmodels Logit, or None when the estimates cannot be trusted."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            res = sm.Logit(y, X).fit(method="newton", maxiter=100, disp=0)
+            # Newton converges in < 10 steps when the MLE exists; more only chases a diverging coefficient.
+            res = sm.Logit(y, X).fit(method="newton", maxiter=35, disp=0)
         except (np.linalg.LinAlgError, ValueError, OverflowError):
             return None
         bse = res.bse.to_numpy()
@@ -183,6 +205,6 @@ def _fit_mle(y: np.ndarray, X: pd.DataFrame):
 
 def _fit_l2(y: np.ndarray, X: np.ndarray) -> np.ndarray:
     # C=1 on 0/1 indicators and O(1)-scaled controls: a mild prior (sd ~ 1 on the log-odds scale).
-    model = LogisticRegression(C=1.0, max_iter=500)
+    model = LogisticRegression(C=1.0, solver="newton-cholesky", max_iter=100)
     model.fit(X, y)
     return model.coef_[0]
