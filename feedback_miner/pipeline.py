@@ -43,6 +43,9 @@ from feedback_miner.themes import build_themes
 
 log = logging.getLogger("feedback_miner")
 
+# Stage names, in order, as recorded in the manifest (publishing the run folder comes after them).
+STAGES = ("ingest", "prepare", "embed", "themes", "sentiment", "outcomes", "report")
+
 STATEMENT_COLUMNS = [
     "statement_id", "doc_id", "source", "customer_id", "created_at", "position", "language",
     "language_confidence", "text", "is_subject", "is_non_answer", "is_duplicate_of",
@@ -110,15 +113,27 @@ def _embedder_name_for(model_name: str) -> str:
     return model_name.removeprefix("st:")
 
 
-def previous_themes(store: RunStore) -> pd.DataFrame | None:
-    """Themes of the last succeeded run (with centroids) for identity matching."""
-    if not store.has_table("run_themes"):
+def _night_key(config_hash: str, fingerprints: dict) -> str:
+    """Identity of a night's input: a rerun with the same key replaces that night, it is not a new one."""
+    return config_hash + ":" + json.dumps(fingerprints, sort_keys=True)
+
+
+def _earlier_nights(store: RunStore, night: str | None) -> list[str]:
+    """Succeeded runs, newest first, skipping earlier runs of the same night (so reruns are idempotent)."""
+    runs = store.con.execute(
+        "SELECT run_id, config_hash, input_fingerprints FROM runs WHERE status = 'succeeded' "
+        "ORDER BY finished_at DESC"
+    ).fetchall()
+    return [rid for rid, ch, fp in runs
+            if night is None or _night_key(ch, json.loads(fp or "{}")) != night]
+
+
+def previous_themes(store: RunStore, night: str | None = None) -> pd.DataFrame | None:
+    """Themes of the last succeeded earlier night (with centroids) for identity matching."""
+    earlier = _earlier_nights(store, night)
+    if not store.has_table("run_themes") or not earlier:
         return None
-    df = store.con.execute(
-        """SELECT t.* EXCLUDE (run_id) FROM run_themes t
-           WHERE t.run_id = (SELECT run_id FROM runs WHERE status = 'succeeded'
-                             ORDER BY finished_at DESC LIMIT 1)"""
-    ).df()
+    df = store.con.execute("SELECT * EXCLUDE (run_id) FROM run_themes WHERE run_id = ?", [earlier[0]]).df()
     if not len(df):
         return None
     df = df[df["status"] != "faded"].reset_index(drop=True)
@@ -129,17 +144,23 @@ def previous_themes(store: RunStore) -> pd.DataFrame | None:
 
 
 def theme_history(store: RunStore, include: pd.DataFrame | None = None, run_id: str | None = None,
-                  run_date: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Volume and sentiment of each theme over past succeeded runs (+ this run's themes)."""
+                  run_date: pd.Timestamp | None = None, night: str | None = None) -> pd.DataFrame:
+    """Volume and sentiment of each theme over past succeeded nights (+ this run's themes)."""
     cols = ["run_id", "run_date", "theme_id", "n_statements", "n_customers", "sentiment_mean"]
     hist = pd.DataFrame(columns=cols)
-    if store.has_table("run_themes"):
-        hist = store.con.execute(
-            """SELECT t.run_id, r.started_at AS run_date, t.theme_id, t.n_statements, t.n_customers,
-                      t.sentiment_mean
-               FROM run_themes t JOIN runs r USING (run_id) WHERE r.status = 'succeeded'
-               ORDER BY r.started_at"""
-        ).df()
+    earlier = _earlier_nights(store, night)
+    if store.has_table("run_themes") and earlier:
+        keys = pd.DataFrame({"run_id": earlier})
+        store.con.register("_earlier", keys)
+        try:
+            hist = store.con.execute(
+                """SELECT t.run_id, r.started_at AS run_date, t.theme_id, t.n_statements, t.n_customers,
+                          t.sentiment_mean
+                   FROM run_themes t JOIN runs r USING (run_id) JOIN _earlier USING (run_id)
+                   ORDER BY r.started_at"""
+            ).df()
+        finally:
+            store.con.unregister("_earlier")
     if include is not None and len(include):
         cur = include.reindex(columns=cols[2:]).assign(run_id=run_id, run_date=run_date)[cols]
         hist = pd.concat([hist, cur], ignore_index=True) if len(hist) else cur
@@ -246,6 +267,7 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         info.update(documents=len(documents), quarantined=len(ing.quarantine))
     if ing.skipped:
         log.warning("sources not configured, skipped: %s", ", ".join(ing.skipped))
+    night = _night_key(cfg.config_hash(), ing.fingerprints)
 
     with clock.stage("prepare") as info:
         prep = prepare_statements(documents, cfg.prepare)
@@ -259,7 +281,7 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         info.update(model=embedder.name, embedded=n_new, reused=len(statements) - n_new)
 
     with clock.stage("themes") as info:
-        prev = None if full else previous_themes(store)
+        prev = None if full else previous_themes(store, night)
         themes_res = build_themes(statements, vectors, cfg.themes, prev)
         statements = statements.merge(themes_res.assignments, on="statement_id", how="left")
         themes = themes_res.themes
@@ -302,7 +324,7 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         "quarantined": len(ing.quarantine),
         **{k: v for k, v in prep.counts.items()},
     }
-    history = theme_history(store, themes, run_id, started)
+    history = theme_history(store, themes, run_id, started, night)
     manifest = {
         "run_id": run_id,
         "started_at": started.isoformat(),
@@ -329,6 +351,8 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         info.update(bytes=len(html))
     manifest["stages"] = clock.stages
 
+    if on_stage:
+        on_stage("publish")
     themes_out = themes.drop(columns=["centroid"], errors="ignore")
     write_outputs(tmp, {
         "documents.parquet": prep.documents,
