@@ -245,12 +245,17 @@ def test_dedup_exact_and_near():
 
 def test_dedup_in_stage_points_to_first_copy():
     text = "Your last update deleted all my saved reports and support has not replied in a week."
-    rows = [{"doc_id": f"survey:{i}", "text": text, "customer_id": f"c{i}"} for i in range(3)]
+    # The same customer pastes the complaint three times; another customer writes the same words.
+    rows = [{"doc_id": f"survey:{i}", "text": text, "customer_id": "c1"} for i in range(3)]
+    rows.append({"doc_id": "survey:3", "text": text, "customer_id": "c2"})
     res = prepare_statements(_docs(rows), PrepareConfig(ner_names=False))
     st = res.statements
-    assert st["is_duplicate_of"].tolist() == [None, "survey:0#0", "survey:0#0"]
-    assert st["n_duplicates"].tolist() == [2, 0, 0]
+    assert st["is_duplicate_of"].tolist() == [None, "survey:0#0", "survey:0#0", None]
+    assert st["n_duplicates"].tolist() == [2, 0, 0, 0]
     assert res.counts["exact_duplicates"] == 2
+    # Across customers (auto-generated tickets) with scope "all".
+    res = prepare_statements(_docs(rows), PrepareConfig(ner_names=False, dedup_scope="all"))
+    assert res.statements["is_duplicate_of"].tolist() == [None] + ["survey:0#0"] * 3
 
 
 def test_language_und_and_out_of_set():

@@ -151,7 +151,16 @@ def prepare_statements(documents: pd.DataFrame, cfg: PrepareConfig) -> PrepareRe
             body_statements[i] = pieces
 
     statements = _statement_frame(docs, subjects, body_statements, langs, confs)
-    dups = find_duplicates(statements["text"].tolist(), cfg.near_duplicate_threshold, cfg.dedup_min_chars)
+    # Scope "customer": a copy is the same customer pasting the same complaint again (or a system
+    # sending the same ticket for one account); identical words from different customers are
+    # independent opinions. Scope "all" also merges copies across customers (auto-generated tickets).
+    dups = find_duplicates(
+        statements["text"].tolist(),
+        cfg.near_duplicate_threshold,
+        cfg.dedup_min_chars,
+        groups=statements["customer_id"].tolist() if cfg.dedup_scope == "customer" else None,
+    )
+
     ids = statements["statement_id"].to_numpy()
     statements["is_duplicate_of"] = pd.Series(
         np.where(dups.duplicate_of >= 0, ids[np.maximum(dups.duplicate_of, 0)], None), dtype="object"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 _PUNCT = re.compile(r"[\W_]+")
 _DIGITS = re.compile(r"\d+")
@@ -84,22 +85,25 @@ def find_duplicates(
     min_chars: int = 40,
     num_perm: int = 64,
     bands: int = 16,
+    groups: Sequence[object] | None = None,
 ) -> DuplicateResult:
     """Mark each text that repeats an earlier one, exactly or above ``threshold`` Jaccard similarity.
 
     Texts shorter than ``min_chars`` (after normalization) are never duplicates: "Great service" from
-    forty customers is forty opinions, not a copy-paste.
+    forty customers is forty opinions, not a copy-paste. With ``groups`` (e.g. customer ids), only
+    texts of the same group can be copies of each other.
     """
     n = len(texts)
     dup = np.full(n, -1, dtype=np.int64)
     kind = np.full(n, "", dtype=object)
     norm = [normalize_for_dedup(t) for t in texts]
+    group = [None] * n if groups is None else list(groups)
     eligible = [i for i in range(n) if len(norm[i]) >= min_chars]
 
-    first: dict[str, int] = {}
+    first: dict[tuple[object, str], int] = {}
     unique = []
     for i in eligible:
-        j = first.setdefault(norm[i], i)
+        j = first.setdefault((group[i], norm[i]), i)
         if j != i:
             dup[i], kind[i] = j, "exact"
         else:
@@ -108,22 +112,43 @@ def find_duplicates(
         return DuplicateResult(dup, kind)
 
     sig = minhash_signatures([norm[i] for i in unique], num_perm=num_perm)
-    rows = num_perm // bands
-    buckets: dict[tuple[int, bytes], list[int]] = {}
-    for pos in range(len(unique)):
-        candidates: set[int] = set()
-        for band in range(bands):
-            key = (band, sig[pos, band * rows : (band + 1) * rows].tobytes())
-            members = buckets.setdefault(key, [])
-            candidates.update(members)
-            members.append(pos)
-        if not candidates:
-            continue
-        cand = np.fromiter(sorted(candidates), dtype=np.int64)
-        sim = (sig[cand] == sig[pos]).mean(axis=1)
-        hits = cand[sim >= threshold]
-        if hits.size:
-            i, j = unique[pos], unique[int(hits[0])]
-            # Point at the first copy of the group, not at an intermediate copy.
-            dup[i], kind[i] = (dup[j] if dup[j] >= 0 else j), "near"
+    pairs = _candidate_pairs(sig, bands, [group[i] for i in unique])
+    if pairs.size == 0:
+        return DuplicateResult(dup, kind)
+    later, earlier = pairs[:, 0], pairs[:, 1]
+    sim = (sig[later] == sig[earlier]).mean(axis=1)
+    keep = sim >= threshold
+    # For each later text, its earliest similar text; processed in order so chains end at the first copy.
+    best: dict[int, int] = {}
+    for a, b in zip(later[keep].tolist(), earlier[keep].tolist(), strict=True):
+        if b < best.get(a, a):
+            best[a] = b
+    for pos in sorted(best):
+        i, j = unique[pos], unique[best[pos]]
+        dup[i], kind[i] = (dup[j] if dup[j] >= 0 else j), "near"
     return DuplicateResult(dup, kind)
+
+
+def _candidate_pairs(sig: np.ndarray, bands: int, groups: Sequence[object]) -> np.ndarray:
+    """(later, earlier) index pairs that share at least one LSH band (and their group)."""
+    n, num_perm = sig.shape
+    rows = num_perm // bands
+    # One 64-bit key per (text, band): a random linear combination of the band's values + the group.
+    rng = np.random.default_rng(7)
+    mult = rng.integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
+    keys = (sig[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64) * mult).sum(axis=2)
+    codes = pd.factorize(pd.Series(groups, dtype="object"), use_na_sentinel=False)[0].astype(np.uint64)
+    keys ^= (codes * np.uint64(0x9E3779B97F4A7C15))[:, None]
+    found = []
+    for b in range(bands):
+        order = np.argsort(keys[:, b], kind="stable")
+        k = keys[order, b]
+        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+        sizes = np.diff(np.r_[starts, n])
+        for s, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
+            members = order[s : s + size]  # stable sort: ascending index
+            for x in range(1, size):
+                found.append(np.column_stack([np.full(x, members[x]), members[:x]]))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    return np.unique(np.vstack(found), axis=0)

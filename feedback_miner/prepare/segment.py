@@ -27,6 +27,10 @@ _ADDITIVE_AFTER = r"(?!\s+(?:also|anche|aussi|également|și|si|de asemenea)\b)"
 _CLAUSE_BOUNDARIES = [re.compile(r"[;:]\s+"), re.compile(r",\s+"), re.compile(r"\s+[-–—]\s+"), re.compile(r"\s+")]
 
 
+# The sentencizer splits after ., !, ?, … (and their CJK forms): without one inside, a paragraph is one sentence.
+_MAYBE_SEVERAL = re.compile(r"[.!?…。！？][\"')\]»”’]*\s+\S")
+
+
 @cache
 def _contrast_re(lang: str) -> re.Pattern[str]:
     words = CONTRAST_MARKERS.get(lang) or [w for ws in CONTRAST_MARKERS.values() for w in ws]
@@ -131,14 +135,19 @@ class Segmenter:
         return out
 
     def _sentences(self, nlp, texts: Sequence[str]) -> list[list[str]]:
+        result: list[list[str]] = [[] for _ in texts]
         paras, owner = [], []
         for i, t in enumerate(texts):
             for para in t.split("\n"):
                 para = para.strip()
-                if para:
+                if not para:
+                    continue
+                if _MAYBE_SEVERAL.search(para):
                     paras.append(para)
-                    owner.append(i)
-        result: list[list[str]] = [[] for _ in texts]
-        for i, doc in zip(owner, nlp.pipe(paras, batch_size=self.batch_size), strict=True):
-            result[i].extend(s.text.strip() for s in doc.sents if s.text.strip())
-        return result
+                    owner.append((i, len(result[i])))
+                    result[i].append([])  # filled below, keeps paragraph order
+                else:  # no sentence-final punctuation inside: one sentence, spaCy has nothing to do
+                    result[i].append([para])
+        for (i, j), doc in zip(owner, nlp.pipe(paras, batch_size=self.batch_size), strict=True):
+            result[i][j] = [s.text.strip() for s in doc.sents if s.text.strip()]
+        return [[s for para in doc_paras for s in para] for doc_paras in result]
