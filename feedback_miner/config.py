@@ -110,6 +110,9 @@ class PrepareConfig(_Section):
     near_duplicate_threshold: float = Field(0.85, ge=0.0, le=1.0)
     # Short statements ("Great service") repeat because customers agree, not because they copy.
     dedup_min_chars: int = Field(40, ge=1, description="Statements shorter than this are never duplicates.")
+    dedup_scope: Literal["customer", "all"] = Field(
+        "customer", description="'customer': copies only within one customer's texts; 'all': across customers."
+    )
     # spaCy NER (en, fr pipelines) for person names; costs most of the stage's time when on.
     ner_names: bool = True
     # A text is called a language outside `languages` only when the full model is this sure...
