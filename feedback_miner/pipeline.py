@@ -332,7 +332,7 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         "window": window,
         "since": str(since) if since is not None else None,
         "full": full,
-        "sources_skipped": ing.skipped,
+        "skipped_sources": ing.skipped,
         "input_fingerprints": ing.fingerprints,
         "counts": counts,
         "embedding_model": embedder.name,
@@ -344,12 +344,14 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
 
     with clock.stage("report") as info:
         manifest["stages"] = clock.stages
+        manifest["stage_timings"] = {k: v["seconds"] for k, v in clock.stages.items()}
         manifest["finished_at"] = pd.Timestamp.now(tz="UTC").isoformat()
         report_input = build_report_input(manifest, themes, pain_points, statements, history)
         html = render_report(report_input, cfg.report)
         brief = render_brief(report_input, cfg.report)
         info.update(bytes=len(html))
     manifest["stages"] = clock.stages
+    manifest["stage_timings"] = {k: v["seconds"] for k, v in clock.stages.items()}
 
     if on_stage:
         on_stage("publish")

@@ -173,3 +173,18 @@ def test_incremental_run_embeds_only_new_statements(job, tmp_path):
     broad_cur = set(cur.loc[cur["parent_id"].isna() & (cur["status"] != "faded"), "theme_id"])
     # Most themes keep their identity when 8% of the input is new.
     assert len(broad_prev & broad_cur) >= 0.7 * len(broad_prev)
+
+
+@pytest.mark.browser
+def test_report_of_the_run_renders_offline_in_chromium(job):
+    from test_report_browser import ARTIFACTS, check_report_in_browser
+
+    _, _, first = job
+    html = first.run_dir / "report.html"
+    assert html.stat().st_size < 5 * 1024 * 1024
+    res = check_report_in_browser(html, screenshot=ARTIFACTS / "demo-slice-report.png")
+    assert res["external_requests"] == []
+    assert res["svg_nonempty"] > 0 and res["treemap_rects"] > 0
+    assert res["pain_rows"] > 0
+    assert res["quotes_in_first_theme"] > 0
+    assert res["load_s"] < 2.0
