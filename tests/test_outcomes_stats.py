@@ -11,6 +11,7 @@ from statsmodels.stats.multitest import multipletests
 
 from feedback_miner.config import OutcomesConfig
 from feedback_miner.outcomes import link_outcomes
+from feedback_miner.outcomes.rank import confidence, priority_score, trend_by_theme
 from feedback_miner.outcomes.stats import bh_qvalues, risk_table, welch_difference
 
 
@@ -97,3 +98,41 @@ def test_nps_impact_and_low_score_flags_by_hand():
     assert a["low_csat_rate"] == pytest.approx(2 / 4)  # detractors among A's responses
     assert a["low_csat_rr"] == pytest.approx((2 / 4) / (1 / 6))
     assert a["score_diff"] == pytest.approx(np.mean([2, 5, 9, 10]) - np.mean([3, 8, 9, 10, 7, 9]))
+
+
+def test_trend_is_growth_of_smoothed_share_between_halves():
+    t_early, t_recent = pd.Timestamp("2025-01-01", tz="UTC"), pd.Timestamp("2025-03-01", tz="UTC")
+    units = pd.DataFrame({"unit": [f"u{i}" for i in range(8)], "created_at": [t_early] * 4 + [t_recent] * 4})
+    # theme A: 1 of 4 respondents early, 3 of 4 lately.
+    pairs = pd.DataFrame(
+        {"unit": ["u0", "u4", "u5", "u6"], "theme_id": "A", "created_at": [t_early, t_recent, t_recent, t_recent]}
+    )
+    trend, note = trend_by_theme(pairs, units, ["A", "B"])
+    assert note is None
+    assert trend["A"] == pytest.approx(((3 + 0.5) / 5) / ((1 + 0.5) / 5) - 1)
+    assert trend["B"] == pytest.approx(0.0)  # never mentioned: no growth
+
+
+def test_priority_formula_by_hand():
+    base = {
+        "attributable_churn": 10.0,
+        "churn_q_eff": 0.001,
+        "attributable_low_csat": np.nan,
+        "low_csat_q": np.nan,
+        "sentiment_mean": 0.0,
+        "trend": 0.0,
+    }
+    rows = pd.DataFrame(
+        [
+            base,
+            {**base, "sentiment_mean": -1.0},
+            {**base, "trend": 3.0},
+            {**base, "churn_q_eff": 0.1},
+            {**base, "attributable_churn": -5.0},
+        ]
+    )
+    score = priority_score(rows, total_churned=100, total_low=0)
+    # 100 * (10/100 * 1) * (0.5 + 0.5) * 1 = 10; negativity 1 -> x1.5; trend clipped to 1 -> x1.5;
+    # q = 0.1 -> confidence 0.5; negative excess -> 0.
+    assert score.tolist() == pytest.approx([10.0, 15.0, 15.0, 5.0, 0.0])
+    assert confidence(pd.Series([0.001, 0.01, 0.1, 1.0])).tolist() == pytest.approx([1, 1, 0.5, 0])

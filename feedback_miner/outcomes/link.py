@@ -305,7 +305,7 @@ def _low_scores(
             "nps_impact",
         )
     }
-    if documents is None or len(documents) == 0 or "score" not in documents:
+    if documents is None or len(documents) == 0 or not {"score", "score_scale"} <= set(documents.columns):
         notes.append("no documents with scores: low-CSAT statistics skipped")
         return cols, 0.0
     docs = response_outcomes(st, documents, cfg.low_csat_max, cfg.nps_detractor_max)
