@@ -172,7 +172,7 @@ class OutcomesConfig(_Section):
     bootstrap: int = Field(
         100, ge=0,
         description="Bootstrap resamples for adjusted-OR CIs when the maximum-likelihood fit fails; 0: NaN CIs. "
-        "Each costs one penalized fit (~1 s at 20k customers x 150 themes).",
+        "Each costs one penalized fit (~0.5 s at 20k customers x 150 themes).",
     )
     seed: int = Field(0, description="Seed of the bootstrap.")
 
