@@ -131,17 +131,24 @@ class EmbeddingConfig(_Section):
 
 class ThemesConfig(_Section):
     seed: int = 42
-    reduce_to: int = Field(10, ge=2, description="Dimensions after reduction, before clustering.")
-    min_cluster_size: int = Field(10, ge=2)
+    reducer: Literal["umap", "pca"] = Field("umap", description="Dimensionality reduction before HDBSCAN.")
+    reduce_to: int = Field(5, ge=2, description="Dimensions after reduction, before clustering.")
+    n_neighbors: int = Field(15, ge=2, description="UMAP neighbourhood size.")
+    min_cluster_size: int = Field(10, ge=2, description="HDBSCAN: smallest fine theme.")
     min_samples: int | None = None
-    # Outliers whose cosine similarity to the nearest theme centroid reaches this are reassigned.
-    outlier_similarity: float = Field(0.75, ge=-1.0, le=1.0)
-    subthemes: bool = True
-    min_subtheme_size: int = Field(8, ge=2)
+    cluster_selection: Literal["eom", "leaf"] = "eom"
+    # Outliers join their nearest theme when cosine >= outlier_similarity; None: per theme,
+    # members' mean similarity minus outlier_z standard deviations (independent of the model).
+    outlier_similarity: float | None = Field(None, ge=-1.0, le=1.0)
+    outlier_z: float = Field(4.0, ge=0.0)
+    subthemes: bool = Field(True, description="Group fine clusters under broad themes (two levels).")
     # Fit on at most this many statements; the rest are assigned to the nearest theme.
     fit_sample_size: int = Field(20000, ge=100)
     n_keywords: int = Field(8, ge=1)
     n_examples: int = Field(5, ge=1)
+    mixed_language_share: float = Field(
+        0.7, gt=0.0, le=1.0, description="Below this share of its main language a theme is mixed."
+    )
     taxonomy: str | None = Field(None, description="YAML file of seeded themes; relative to the config file.")
     taxonomy_similarity: float = 0.80
     # Matching tonight's themes to last night's.
@@ -187,7 +194,7 @@ class ReportConfig(_Section):
 
 class RunConfig(_Section):
     output_dir: str = "runs"
-    store: str | None = Field(None, description="DuckDB file; default <output_dir>/feedback_miner.duckdb")
+    store: str | None = Field(None, description="DuckDB run store; default <output_dir>/feedback_miner.duckdb")
     window_days: int | None = Field(None, ge=1, description="Analysis window; None: all documents.")
     refit: Literal["always", "assign"] = "always"
     engine: Literal["local", "ray"] = "local"

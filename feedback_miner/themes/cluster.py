@@ -1,0 +1,178 @@
+"""Density clustering of statement vectors into fine themes, with a small outlier bucket.
+
+UMAP (or PCA) reduces the vectors, HDBSCAN finds dense groups without being told how many, and
+outliers close enough to a group's centroid are pulled back in. Large inputs are fitted on a
+sample; every other vector is assigned to its nearest centroid, so cost grows linearly.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from sklearn.cluster import HDBSCAN
+from sklearn.decomposition import PCA
+
+OUTLIER = -1
+
+
+def normalize_rows(v: np.ndarray) -> np.ndarray:
+    """L2-normalize rows (zero rows stay zero)."""
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+def centroids_of(X: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Normalized mean vector of each label 0..n_clusters-1 (outliers ignored)."""
+    C = np.zeros((n_clusters, X.shape[1]), dtype=np.float32)
+    np.add.at(C, labels[labels >= 0], X[labels >= 0])
+    return normalize_rows(C)
+
+
+def exact_knn(X: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and cosine distances of each row's k nearest rows (itself first), in row chunks."""
+    n = X.shape[0]
+    idx = np.empty((n, k), dtype=np.int64)
+    dist = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, chunk):
+        S = X[start : start + chunk] @ X.T
+        rows = np.arange(S.shape[0])
+        S[rows, rows + start] = np.inf  # a row is its own nearest neighbour, as UMAP expects
+        part = np.argpartition(-S, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(S, part, axis=1), axis=1, kind="stable")
+        idx[start : start + chunk] = np.take_along_axis(part, order, axis=1)
+        d = 1.0 - np.take_along_axis(S, idx[start : start + chunk], axis=1)
+        d[:, 0] = 0.0
+        dist[start : start + chunk] = np.maximum(d, 0.0)
+    return idx, dist
+
+
+def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
+    """Renumber clusters 0..k-1 by decreasing size (ties by first occurrence), outliers stay -1."""
+    ids, first, counts = np.unique(labels[labels >= 0], return_index=True, return_counts=True)
+    order = ids[np.lexsort((first, -counts))]
+    mapping = {int(old): new for new, old in enumerate(order)}
+    return np.array([mapping.get(int(x), OUTLIER) for x in labels], dtype=np.int64)
+
+
+class DensityClusterer:
+    """Reduce, cluster with HDBSCAN, reassign near outliers; estimator-like (``fit`` returns self).
+
+    Parameters mirror :class:`feedback_miner.config.ThemesConfig`. After ``fit``:
+    ``labels_`` (one per input row, -1 for outliers), ``centroids_`` (k, d) normalized in the
+    input space, ``fitted_on_`` (row indices used for the density fit).
+    """
+
+    def __init__(
+        self,
+        reducer: Literal["umap", "pca"] = "umap",
+        reduce_to: int = 5,
+        n_neighbors: int = 15,
+        min_cluster_size: int = 10,
+        min_samples: int | None = None,
+        cluster_selection: Literal["eom", "leaf"] = "eom",
+        outlier_similarity: float | None = None,
+        outlier_z: float = 4.0,
+        fit_sample_size: int = 20000,
+        seed: int = 42,
+    ):
+        self.reducer = reducer
+        self.reduce_to = reduce_to
+        self.n_neighbors = n_neighbors
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.cluster_selection = cluster_selection
+        self.outlier_similarity = outlier_similarity
+        self.outlier_z = outlier_z
+        self.fit_sample_size = fit_sample_size
+        self.seed = seed
+
+    # ------------------------------------------------------------ steps
+
+    def _reduce(self, X: np.ndarray) -> np.ndarray:
+        n_components = min(self.reduce_to, X.shape[0] - 2, X.shape[1])
+        if self.reducer == "pca" or X.shape[0] <= n_components + 2:
+            return PCA(n_components=max(n_components, 1), random_state=self.seed).fit_transform(X)
+        import umap  # heavy import (numba); only when used
+
+        n_neighbors = min(self.n_neighbors, X.shape[0] - 1)
+        reducer = umap.UMAP(
+            n_neighbors=n_neighbors,
+            n_components=n_components,
+            min_dist=0.0,
+            metric="cosine",
+            random_state=self.seed,  # fixes the seed and makes UMAP single-threaded: deterministic
+            # Exact neighbours by matrix products: no NNDescent, whose numba compilation alone
+            # costs ~70 s per fresh process on 2 cores, and no approximation.
+            precomputed_knn=(*exact_knn(X, n_neighbors), None),
+        )
+        return reducer.fit_transform(X)
+
+    def _density_labels(self, Z: np.ndarray) -> np.ndarray:
+        if Z.shape[0] < 2 * self.min_cluster_size:
+            return np.zeros(Z.shape[0], dtype=np.int64)  # too few to split: one group
+        hdb = HDBSCAN(
+            min_cluster_size=self.min_cluster_size,
+            min_samples=self.min_samples,
+            cluster_selection_method=self.cluster_selection,
+            copy=True,
+        )
+        return _relabel_by_size(hdb.fit_predict(Z))
+
+    def _thresholds(self, X: np.ndarray, labels: np.ndarray, C: np.ndarray) -> np.ndarray:
+        """Per-cluster similarity an outlier needs to join it.
+
+        A fixed cosine (``outlier_similarity``) depends on the embedding model (e5 vectors sit
+        around 0.8 of each other, MiniLM's around 0.2), so by default each cluster's threshold is
+        its members' mean similarity to the centroid minus ``outlier_z`` standard deviations.
+        """
+        if self.outlier_similarity is not None:
+            return np.full(C.shape[0], self.outlier_similarity, dtype=np.float32)
+        member = labels >= 0
+        sims = np.einsum("ij,ij->i", X[member], C[labels[member]])
+        counts = np.maximum(np.bincount(labels[member], minlength=C.shape[0]), 1)
+        mean = np.bincount(labels[member], weights=sims, minlength=C.shape[0]) / counts
+        var = np.bincount(labels[member], weights=sims**2, minlength=C.shape[0]) / counts - mean**2
+        return (mean - self.outlier_z * np.sqrt(np.maximum(var, 0.0))).astype(np.float32)
+
+    # ------------------------------------------------------------ public
+
+    def fit(self, X: np.ndarray) -> DensityClusterer:
+        """Cluster the rows of ``X`` (L2-normalized vectors)."""
+        X = normalize_rows(X)
+        n = X.shape[0]
+        rng = np.random.default_rng(self.seed)
+        fit_idx = (
+            np.sort(rng.choice(n, self.fit_sample_size, replace=False)) if n > self.fit_sample_size else (np.arange(n))
+        )
+        if n == 0:
+            self.labels_, self.centroids_, self.fitted_on_ = np.zeros(0, np.int64), X[:0], fit_idx
+            self.thresholds_ = np.zeros(0, np.float32)
+            return self
+        sample_labels = self._density_labels(self._reduce(X[fit_idx]))
+        k = int(sample_labels.max()) + 1 if (sample_labels >= 0).any() else 0
+        if k == 0:  # no structure at all: everything is one theme rather than all "other"
+            sample_labels[:] = 0
+            k = 1
+        C = centroids_of(X[fit_idx], sample_labels, k)
+        self.thresholds_ = self._thresholds(X[fit_idx], sample_labels, C)
+        labels = np.full(n, OUTLIER, dtype=np.int64)
+        labels[fit_idx] = sample_labels
+        # Rows outside the sample and density outliers: nearest centroid if close enough.
+        todo = np.flatnonzero(labels == OUTLIER)
+        labels[todo] = self.assign(X[todo], C)
+        self.labels_ = labels
+        # Centroids from every member, so the nearest-centroid rule and the reported
+        # similarity agree with the final assignment.
+        self.centroids_ = centroids_of(X, labels, k) if k else C
+        self.fitted_on_ = fit_idx
+        return self
+
+    def assign(self, X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+        """Nearest centroid per row, or -1 where the similarity is below that cluster's threshold."""
+        if X.shape[0] == 0 or centroids.shape[0] == 0:
+            return np.full(X.shape[0], OUTLIER, dtype=np.int64)
+        S = X @ centroids.T
+        best = S.argmax(axis=1)
+        ok = S[np.arange(len(best)), best] >= self.thresholds_[best]
+        return np.where(ok, best, OUTLIER).astype(np.int64)

@@ -1,0 +1,136 @@
+"""Readable theme labels: class-based TF-IDF keyphrases over lemmas, and representative statements.
+
+Keyphrases are lemma uni- and bigrams without stop words (spaCy blank pipelines with lookup
+lemmas from ``spacy-lookups-data``, available offline for en/it/fr/ro). Each language is scored
+separately, so a theme's keywords come from statements in one language: its dominant one, or
+English where the theme is mixed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import CountVectorizer
+
+
+@lru_cache(maxsize=8)
+def _nlp(lang: str):
+    import spacy
+
+    try:
+        nlp = spacy.blank(lang)
+    except Exception:  # unknown code ("und", ...): tokenise as multi-language
+        nlp = spacy.blank("xx")
+    try:
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        nlp.initialize()
+    except Exception:  # no lookup table for this language: surface forms are still usable
+        nlp = spacy.blank(nlp.lang)
+    return nlp
+
+
+def lemma_tokens(texts: Sequence[str], lang: str) -> list[list[str]]:
+    """Lower-cased lemmas of content words (no stop words, punctuation, numbers or 1-letter tokens)."""
+    nlp = _nlp(lang)
+    stop = nlp.Defaults.stop_words
+    out = []
+    for doc in nlp.pipe(texts, batch_size=256):
+        lemmas = ((t.lemma_ or t.text).lower() for t in doc if t.is_alpha and not t.is_stop and len(t.text) > 1)
+        out.append([w for w in lemmas if w not in stop])
+    return out
+
+
+def _ngrams(tokens: list[str]) -> list[str]:
+    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+def class_tfidf_keywords(
+    tokens: Sequence[list[str]], labels: Sequence[str], n_keywords: int = 8
+) -> dict[str, list[str]]:
+    """Top keyphrases per label by class-based TF-IDF (BERTopic's c-TF-IDF) over lemma tokens.
+
+    Every label's texts form one document; a term scores ``tf(term, class) * log(1 + A / f(term))``
+    with ``A`` the mean number of terms per class and ``f`` the term's frequency over all classes.
+    A unigram contained in a better-ranked bigram is dropped so that keywords do not repeat.
+    """
+    labels = list(labels)
+    if not labels:
+        return {}
+    classes = sorted(set(labels))
+    docs = {c: [] for c in classes}
+    for lab, toks in zip(labels, tokens, strict=True):
+        docs[lab].extend(_ngrams(toks))
+    vec = CountVectorizer(analyzer=lambda terms: terms, min_df=1)
+    try:
+        M = vec.fit_transform([docs[c] for c in classes]).astype(np.float64).toarray()
+    except ValueError:  # no content words at all
+        return {c: [] for c in classes}
+    vocab = np.asarray(vec.get_feature_names_out())
+    tf = M / np.maximum(M.sum(axis=1, keepdims=True), 1.0)
+    avg = M.sum() / len(classes)
+    idf = np.log1p(avg / np.maximum(M.sum(axis=0), 1.0))
+    # Terms seen once in a class are noise for a label, unless the class is that small.
+    score = tf * idf * (np.minimum(2, M.max(axis=1, keepdims=True)) <= M)
+    out = {}
+    for i, c in enumerate(classes):
+        picked: list[str] = []
+        for j in np.argsort(-score[i], kind="stable"):
+            if score[i, j] <= 0 or len(picked) >= n_keywords:
+                break
+            term = str(vocab[j])
+            words = set(term.split())
+            if any(words <= set(p.split()) or set(p.split()) <= words for p in picked):
+                continue
+            picked.append(term)
+        out[c] = picked
+    return out
+
+
+def label_from_keywords(keywords: Sequence[str], n: int = 3) -> str:
+    """Short label: the first keyphrases joined, e.g. ``"card arrive · new card"``."""
+    return " · ".join(keywords[:n]) if keywords else "unlabelled"
+
+
+def representative_examples(
+    vectors: np.ndarray,
+    centroid: np.ndarray,
+    customers: Sequence[object],
+    n: int = 5,
+    diversity: float = 0.3,
+    pool: int = 50,
+) -> list[int]:
+    """Positions of ``n`` statements close to the centroid yet unlike each other (MMR).
+
+    Candidates are the ``pool`` closest to the centroid; each step picks the one maximising
+    ``(1 - diversity) * sim(centroid) - diversity * max sim(picked)``, skipping customers already
+    quoted while other customers remain.
+    """
+    if len(vectors) == 0:
+        return []
+    rel = vectors @ centroid
+    cand = list(np.argsort(-rel, kind="stable")[:pool])
+    picked: list[int] = []
+    seen: set[object] = set()
+    while cand and len(picked) < n:
+        fresh = [c for c in cand if customers[c] is None or pd.isna(customers[c]) or customers[c] not in seen]
+        options = fresh or cand
+        red = (vectors[options] @ vectors[picked].T).max(axis=1) if picked else np.zeros(len(options))
+        best = options[int(np.argmax((1 - diversity) * rel[options] - diversity * red))]
+        picked.append(int(best))
+        seen.add(customers[best])
+        cand.remove(best)
+    return picked
+
+
+def language_summary(languages: Sequence[str]) -> tuple[str, float, str]:
+    """(dominant language, its share, ``"en:40, it:12"``) of a theme's statements."""
+    counts = Counter(str(x) for x in languages)
+    if not counts:
+        return "und", 0.0, ""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    total = sum(counts.values())
+    return ranked[0][0], ranked[0][1] / total, ", ".join(f"{k}:{v}" for k, v in ranked)
