@@ -207,7 +207,7 @@ def write_outputs(tmp: Path, files: dict[str, object]) -> None:
             _jsonable(obj).to_csv(path, index=False)
         elif name.endswith(".json"):
             payload = obj if isinstance(obj, dict | list) else json.loads(
-                _jsonable(obj).to_json(orient="records", date_format="iso"))
+                _jsonable(obj).to_json(orient="records", date_format="iso", double_precision=15))
             path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         else:
             path.write_text(str(obj), encoding="utf-8")
