@@ -204,6 +204,7 @@ NON_ANSWERS: frozenset[str] = frozenset(
         "pas de commentaire", "rien de particulier",
         "nimic", "nu", "nimic de adăugat", "nimic de spus", "niciun comentariu", "fără comentarii",
         "fara comentarii", "nu știu", "nu stiu", "nu e cazul", "nu este cazul", "nimic special",
+        "nu am", "nu am nimic", "nu am nimic de adăugat", "nu am comentarii", "nimic deosebit",
     ]
 )  # fmt: skip
 _NON_ANSWER_STRIP = re.compile(r"[\W_]+")

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+import numpy as np
+
 UNDETERMINED = "und"
 
 # Twitter handles, hashtags' '#', placeholders, numbers and URLs carry no language signal.
@@ -56,7 +58,7 @@ class LanguageDetector:
 
     languages: Sequence[str] = ("en", "it", "fr", "ro")
     min_chars: int = 12
-    out_of_set_min_confidence: float = 0.9
+    out_of_set_min_confidence: float = 0.7
     out_of_set_min_chars: int = 40
     max_chars: int = 300
     _identifier: object = field(default=None, init=False, repr=False)
@@ -67,6 +69,8 @@ class LanguageDetector:
             self._identifier = _identifier(None)
             self._restricted = _identifier(tuple(sorted(self.languages)))
             self._set = frozenset(self.languages)
+            self._labels = list(self._identifier.nb_classes)
+            self._in_set_idx = np.array([i for i, c in enumerate(self._labels) if c in self._set])
         return self._identifier
 
     def detect_one(self, text: str) -> tuple[str, float]:
@@ -77,10 +81,20 @@ class LanguageDetector:
         n_letters = len(_LETTERS.findall(clean))
         if n_letters < self.min_chars:
             return UNDETERMINED, 0.0
-        best, p_best = ident.classify(clean)
-        confident = p_best >= self.out_of_set_min_confidence and n_letters >= self.out_of_set_min_chars
-        if best not in self._set and confident:
-            return best, float(p_best)
+        if n_letters >= self.out_of_set_min_chars:  # shorter texts are never called out of set
+            # One scoring pass over all languages (``_decide`` is what ``classify`` calls; py3langid is
+            # pinned). A softmax restricted to a subset is the renormalized subset, so the in-set
+            # probabilities below equal what the ``set_languages`` instance would return.
+            probs = ident._decide(clean)
+            best = int(probs.argmax())
+            code = self._labels[best]
+            if code not in self._set and probs[best] >= self.out_of_set_min_confidence:
+                return code, float(probs[best])
+            sub = probs[self._in_set_idx]
+            total = float(sub.sum())
+            if total > 1e-6:  # else the winner's mass underflowed the rest: score the subset directly
+                k = int(sub.argmax())
+                return self._labels[self._in_set_idx[k]], float(sub[k] / total)
         # The restricted instance gives the probability normalized over the configured languages.
         code, p = self._restricted.classify(clean)
         return code, float(p)
