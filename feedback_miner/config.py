@@ -116,7 +116,7 @@ class PrepareConfig(_Section):
     # spaCy NER (en, fr pipelines) for person names; costs most of the stage's time when on.
     ner_names: bool = True
     # A text is called a language outside `languages` only when the full model is this sure...
-    out_of_set_min_confidence: float = Field(0.9, ge=0.0, le=1.0)
+    out_of_set_min_confidence: float = Field(0.7, ge=0.0, le=1.0)
     # ...and it has at least this many letters (short texts get mistaken for neighbours: it/es).
     out_of_set_min_chars: int = Field(40, ge=1)
     min_contrast_words: int = Field(2, ge=1, description="Words each side needs before a contrast split.")
