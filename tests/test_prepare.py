@@ -290,6 +290,7 @@ def test_clean_body_reply_markers():
     ro = "Tot nu merge.\n\nÎn data de mar., 5 mar. 2024, Suport <suport@acme.ro> a scris:\n> Bună ziua"
     outlook = "Please cancel.\n\n-----Original Message-----\nFrom: Acme\nSent: Monday\nSubject: renewal"
     mobile = "Thanks for nothing.\n\nSent from my iPhone"
+    ro = "Stimate domn/doamnă,\n\n" + ro + "\n\nMulțumesc anticipat,\nAlina Popa\nTrimis din Outlook pentru Android"
     assert [clean_body(t) for t in (en, fr, ro, outlook, mobile)] == [
         "Still broken.",
         "Toujours rien reçu.",

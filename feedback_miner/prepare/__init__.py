@@ -16,6 +16,7 @@ off) neither returned frame contains the raw text.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -98,7 +99,10 @@ def prepare_statements(documents: pd.DataFrame, cfg: PrepareConfig) -> PrepareRe
 
     # -- boilerplate by frequency, learned from the sources where macros live
     in_scope = [i for i in range(n) if sources[i] in cfg.boilerplate_sources]
-    keys = find_boilerplate((bodies[i] for i in in_scope), cfg.boilerplate_min_docs, cfg.boilerplate_min_chars)
+    # Both an absolute and a relative floor: in a large corpus, a sentence that five customers
+    # happen to write alike is content; a macro or auto-reply repeats in a sizeable share of tickets.
+    min_docs = max(cfg.boilerplate_min_docs, math.ceil(cfg.boilerplate_min_share * len(in_scope)))
+    keys = find_boilerplate((bodies[i] for i in in_scope), min_docs, cfg.boilerplate_min_chars)
     boiler_removed = 0
     if keys:
         for i in in_scope:

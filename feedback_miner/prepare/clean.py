@@ -81,7 +81,7 @@ _FORWARD = re.compile(
 
 _SIGNATURE_MARKERS = [
     r"--[ \t]*$",  # RFC 3676 signature delimiter
-    r"(?:Sent|Envoyé|Inviato|Trimis)\s+(?:from|de(?:puis)?|da|dal|dalla|de pe|via)\b[^\n]{0,40}"
+    r"(?:Sent|Envoyé|Inviato|Trimis)\s+(?:from|de(?:puis)?|da|dal|dalla|de pe|din|via)\b[^\n]{0,40}"
     r"(?:iPhone|iPad|Android|Samsung|Galaxy|mobile|cellulare|smartphone|portable|Outlook|Mail|telefon)[^\n]*$",
     r"Get Outlook for[^\n]*$",
     r"Scarica Outlook[^\n]*$",
@@ -92,7 +92,10 @@ _SIGNATURE_MARKERS = [
     r"(?:Bien )?cordialement[,.!]?[ \t]*$",
     r"(?:Bien à vous|Salutations(?: distinguées)?|Sincères salutations)[,.!]?[ \t]*$",
     r"Cu (?:stimă|stima|respect|drag)[,.!]?[ \t]*$",
-    r"(?:Thanks|Thank you|Grazie|Merci|Mulțumesc|Multumesc)[ \t]*,[ \t]*$",
+    r"(?:Thanks|Thank you|Many thanks|Grazie|Merci|Mulțumesc|Multumesc|Vă mulțumesc)[ \t]*,[ \t]*$",
+    # Thanks with a closing tail: "Thanks in advance", "Grazie mille", "Mulțumesc anticipat".
+    r"(?:Thanks|Thank you|Grazie|Merci|Mulțumesc|Multumesc|Vă mulțumesc)[ \t]+(?:in advance|again|a lot|so much|"
+    r"mille|in anticipo|anticipatamente|d'avance|d’avance|beaucoup|par avance|anticipat|frumos|mult)[,.!]?[ \t]*$",
     # Legal footers and their usual openings.
     r"(?:CONFIDENTIALITY NOTICE|DISCLAIMER|AVVISO DI RISERVATEZZA|AVERTISSEMENT)\b[^\n]*",
     r"This (?:e-?mail|message)(?: and any (?:attachments?|files)[^\n]{0,40})? (?:is|are|may be|contains?)"
@@ -139,12 +142,30 @@ def clean_subject(subject: str) -> str:
     return normalize_whitespace(_SUBJECT_PREFIX.sub("", strip_html(subject))).replace("\n", " ")
 
 
+# A salutation alone on the first line ("Hi team,", "Bonjour Madame, Monsieur,", "Stimate domn/doamnă,").
+_GREETING = re.compile(
+    r"\A[ \t]*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|ciao|salve|gentile|gentili|egregio|"
+    r"buongiorno|buonasera|bonjour|bonsoir|salut|madame|monsieur|cher|chère|bună ziua|buna ziua|bună|buna|"
+    r"salutare|stimate|stimată|stimați|dragă)\b[^\n.?!]{0,40}[,!:]?[ \t]*\n",
+    re.I,
+)
+
+
+def strip_greeting(text: str) -> str:
+    """Drop a salutation line at the top when more text follows it."""
+    m = _GREETING.match(text)
+    if m and re.search(r"\w", text[m.end() :]):
+        return text[m.end() :]
+    return text
+
+
 def clean_body(text: str) -> str:
-    """HTML, quoted history, forward headers and signature removed; whitespace normalized."""
+    """HTML, quoted history, forward headers, salutation and signature removed; whitespace normalized."""
     text = strip_html(text)
     text = normalize_whitespace(text)
     text = strip_quoted(text)
     text = strip_signature(text)
+    text = strip_greeting(text.lstrip())
     return normalize_whitespace(text)
 
 
