@@ -104,6 +104,9 @@ class PrepareConfig(_Section):
     # A line that repeats in at least this many documents is boilerplate (macros, footers).
     boilerplate_min_docs: int = 5
     boilerplate_min_chars: int = Field(20, ge=1, description="Shorter lines are never boilerplate.")
+    boilerplate_min_share: float = Field(
+        0.01, ge=0.0, le=1.0, description="...and in at least this share of the scanned documents."
+    )
     boilerplate_sources: list[str] = Field(
         ["ticket"], description="Sources whose bodies are scanned for repeated lines (macros live in tickets)."
     )
