@@ -7,6 +7,7 @@ sample; every other vector is assigned to its nearest centroid, so cost grows li
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import numpy as np
@@ -106,7 +107,10 @@ class DensityClusterer:
             # costs ~70 s per fresh process on 2 cores, and no approximation.
             precomputed_knn=(*exact_knn(X, n_neighbors), None),
         )
-        return reducer.fit_transform(X)
+        with warnings.catch_warnings():
+            # "n_jobs overridden by random_state" and "no NNDescent index": both intended here.
+            warnings.filterwarnings("ignore", category=UserWarning, module="umap")
+            return reducer.fit_transform(X)
 
     def _density_labels(self, Z: np.ndarray) -> np.ndarray:
         if Z.shape[0] < 2 * self.min_cluster_size:
