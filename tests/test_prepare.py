@@ -278,6 +278,14 @@ def test_language_und_and_out_of_set():
     assert len(res.statements) == 1  # kept, not dropped
 
 
+def test_attributes_redacted():
+    docs = _docs(
+        [{"doc_id": "survey:1", "text": "Slow app.", "attributes": '{"contact": "ana.pop@gmail.com", "plan": "pro"}'}]
+    )
+    res = prepare_statements(docs, PrepareConfig(ner_names=False))
+    assert res.documents["attributes"].iloc[0] == '{"contact": "<EMAIL>", "plan": "pro"}'
+
+
 def test_keep_raw_text_opt_out():
     docs = _docs([{"doc_id": "survey:1", "text": "Call me on +39 333 123 4567 please, the app is broken."}])
     res = prepare_statements(docs, PrepareConfig(ner_names=False, keep_raw_text=True))

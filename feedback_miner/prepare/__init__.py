@@ -16,7 +16,9 @@ off) neither returned frame contains the raw text.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -115,6 +117,9 @@ def prepare_statements(documents: pd.DataFrame, cfg: PrepareConfig) -> PrepareRe
     both = redactor.redact_many(subjects + bodies, urls=True, pii=redact)
     subjects, bodies = both[:n], both[n:]
     counts_pii: Counter[str] = redactor.counts_
+    if redact and "attributes" in docs:
+        # Extra columns of the user's file ride along as JSON; an e-mail or phone column must not leak.
+        docs["attributes"] = _redact_attributes(docs["attributes"].tolist(), redactor)
     if redact and cfg.redact_names:
         subjects = [redact_name_patterns(s, counts_pii) if s else s for s in subjects]
         bodies = [redact_name_patterns(b, counts_pii) if b else b for b in bodies]
@@ -195,6 +200,28 @@ def prepare_statements(documents: pd.DataFrame, cfg: PrepareConfig) -> PrepareRe
         "boilerplate_patterns": len(keys),
     }
     return PrepareResult(documents=docs, statements=statements, counts=counts)
+
+
+_PII_HINT = re.compile(r"@|\d[\d ().+-]{6,}\d")
+
+
+def _redact_attributes(values: list, redactor: PatternRedactor) -> list:
+    """Redact the string values of JSON attribute objects that look like they may hold PII."""
+    out = list(values)
+    for i, v in enumerate(values):
+        if not isinstance(v, str) or not _PII_HINT.search(v):
+            continue
+        try:
+            obj = json.loads(v)
+        except ValueError:
+            out[i] = redactor.redact_many([v])[0]
+            continue
+        if isinstance(obj, dict):
+            keys = [k for k, x in obj.items() if isinstance(x, str)]
+            for k, red in zip(keys, redactor.redact_many([obj[k] for k in keys]), strict=True):
+                obj[k] = red
+            out[i] = json.dumps(obj, ensure_ascii=False)
+    return out
 
 
 def _statement_frame(
