@@ -138,8 +138,8 @@ def stability_check(texts, X, cfg, change: float = 0.10, seed: int = 0) -> None:
     r2 = build_themes(frame(run2), X[run2], cfg, previous=r1.themes)
     m = r1.assignments.merge(r2.assignments, on="statement_id", suffixes=("_1", "_2"))
     same = (m["theme_id_1"] == m["theme_id_2"]).mean()
-    same_fine = (fine_level(m.rename(columns={"theme_id_1": "theme_id", "subtheme_id_1": "subtheme_id"}))
-                 == fine_level(m.rename(columns={"theme_id_2": "theme_id", "subtheme_id_2": "subtheme_id"}))).mean()  # fmt: skip
+    fine1 = m["subtheme_id_1"].fillna(m["theme_id_1"])
+    same_fine = (fine1 == m["subtheme_id_2"].fillna(m["theme_id_2"])).mean()
     st = r2.themes[r2.themes["parent_id"].isna()]["status"].value_counts().to_dict()
     print(f"stability   : {len(m)} common statements keep their theme id: {same:.1%} (sub-theme: {same_fine:.1%}); "
           f"run 2 broad themes by status {st}")  # fmt: skip
