@@ -92,6 +92,8 @@ _SIGNATURE_MARKERS = [
     r"(?:Bien )?cordialement[,.!]?[ \t]*$",
     r"(?:Bien à vous|Salutations(?: distinguées)?|Sincères salutations)[,.!]?[ \t]*$",
     r"Cu (?:stimă|stima|respect|drag)[,.!]?[ \t]*$",
+    r"(?:O zi (?:bună|buna|frumoasă|frumoasa)|Toate cele bune|Buona giornata|Buona serata|Un saluto|A presto|"
+    r"Bonne (?:journée|soirée)|Have a (?:nice|good|great) day)[,.!]?[ \t]*$",
     r"(?:Thanks|Thank you|Many thanks|Grazie|Merci|Mulțumesc|Multumesc|Vă mulțumesc)[ \t]*,[ \t]*$",
     # Thanks with a closing tail: "Thanks in advance", "Grazie mille", "Mulțumesc anticipat".
     r"(?:Thanks|Thank you|Grazie|Merci|Mulțumesc|Multumesc|Vă mulțumesc)[ \t]+(?:in advance|again|a lot|so much|"
@@ -128,9 +130,21 @@ def strip_quoted(text: str) -> str:
     return text
 
 
+# Any short sign-off line ending in a comma, then a line of one to four capitalized words (a name),
+# then at most three short lines (title, company, phone) up to the end: a signature in any language.
+_NAME_LINE = r"[A-ZÀ-ÖØ-ÞĂÂÎȘŞȚŢ][\w'’.-]*(?:[ \t]+[A-ZÀ-ÖØ-ÞĂÂÎȘŞȚŢ&][\w'’.&-]*){0,3}"
+_TRAILING_SIGNOFF = re.compile(
+    r"\n[ \t]*[^\n.?!:]{1,30},[ \t]*\n[ \t]*" + _NAME_LINE + r"[ \t]*(?:\n[^\n]{0,60}){0,3}\s*\Z"
+)
+
+
 def strip_signature(text: str) -> str:
     """Cut the signature, sign-off and legal footer at the first marker that follows real text."""
-    return _cut_at(text, _SIGNATURE)
+    text = _cut_at(text, _SIGNATURE)
+    m = _TRAILING_SIGNOFF.search(text)
+    if m and re.search(r"\w", text[: m.start()]):
+        text = text[: m.start()]
+    return text
 
 
 # Ticket subjects: "Re:", "Fwd:", "R:" (it), "TR:" (fr), "I:" (it forward), repeated.

@@ -311,18 +311,50 @@ def load_ner(lang: str):
     return None
 
 
-def redact_names_ner(texts: Sequence[str], lang: str, counts: Counter[str], batch_size: int = 128) -> list[str]:
-    """Replace PERSON/PER entities found by the ``lang`` pipeline; texts unchanged where none exists."""
+def _plausible_person(text: str, start: int, end: int, n_tokens: int) -> bool:
+    """Filter the small models' false positives: numbers, ids, lower-case words, a sentence's first word."""
+    span = text[start:end]
+    if not span[:1].isupper() or re.search(r"[\d<>@#]", span):
+        return False
+    if n_tokens == 1:
+        # A lone capitalized word opening a sentence is usually a verb or noun ("Pouvez-vous").
+        before = text[:start].rstrip()
+        if not before or before[-1] in '.!?:;\n"«“(':
+            return False
+    return True
+
+
+def redact_names_ner(
+    texts: Sequence[str],
+    lang: str,
+    counts: Counter[str],
+    batch_size: int = 128,
+    max_doc_share: float = 0.02,
+    min_common_docs: int = 20,
+) -> list[str]:
+    """Replace PERSON/PER entities found by the ``lang`` pipeline; texts unchanged where none exists.
+
+    A "name" that the model finds in more than ``max_doc_share`` of the texts (and at least
+    ``min_common_docs`` of them) is the company's or a product's name, not a person's: kept.
+    """
     nlp = load_ner(lang)
     if nlp is None or not texts:
         return list(texts)
-    out = []
+    spans: list[list[tuple[int, int, str]]] = []
     for doc in nlp.pipe(texts, batch_size=batch_size):
-        text = doc.text
-        # Never re-redact a placeholder the patterns already put there.
-        ents = [e for e in doc.ents if e.label_ in _PERSON_LABELS and "<" not in e.text]
-        for e in reversed(ents):
-            text = text[: e.start_char] + PLACEHOLDER["PERSON"] + text[e.end_char :]
-        counts["PERSON"] += len(ents)
+        found = [
+            (e.start_char, e.end_char, e.text.lower())
+            for e in doc.ents
+            if e.label_ in _PERSON_LABELS and _plausible_person(doc.text, e.start_char, e.end_char, len(e))
+        ]
+        spans.append(found)
+    per_doc = Counter(name for found in spans for name in {n for _, _, n in found})
+    common = {n for n, k in per_doc.items() if k >= max(min_common_docs, max_doc_share * len(texts))}
+    out = []
+    for text, found in zip(texts, spans, strict=True):
+        for start, end, name in reversed(found):
+            if name not in common:
+                text = text[:start] + PLACEHOLDER["PERSON"] + text[end:]
+                counts["PERSON"] += 1
         out.append(text)
     return out
