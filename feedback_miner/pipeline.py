@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from feedback_miner import __version__
-from feedback_miner.config import Config
+from feedback_miner.config import Config, ConfigError
 from feedback_miner.embed import embed_texts, load_embedder
 from feedback_miner.ingest import IngestResult, ingest
 from feedback_miner.lock import RunLock
@@ -39,7 +39,7 @@ from feedback_miner.prepare import prepare_statements
 from feedback_miner.report import ReportInput, render_brief, render_report
 from feedback_miner.sentiment import load_sentiment_model, score_statements, theme_sentiment
 from feedback_miner.store import RunStore
-from feedback_miner.themes import build_themes
+from feedback_miner.themes import build_themes, load_taxonomy
 
 log = logging.getLogger("feedback_miner")
 
@@ -141,6 +141,25 @@ def previous_themes(store: RunStore, night: str | None = None) -> pd.DataFrame |
         if col in df:
             df[col] = df[col].map(lambda v: list(v) if v is not None and not isinstance(v, str) else v)
     return df
+
+
+def previous_assignments(store: RunStore, night: str | None = None) -> pd.DataFrame | None:
+    """Statement -> theme assignments of the last succeeded earlier night (for stable theme identity)."""
+    earlier = _earlier_nights(store, night)
+    if not store.has_table("run_assignments") or not earlier:
+        return None
+    df = store.read_table("run_assignments", "WHERE run_id = ?", [earlier[0]]).drop(columns=["run_id"])
+    return df if len(df) else None
+
+
+def _prune_assignments(store: RunStore, keep: int = 3) -> None:
+    # Assignments are only needed for the next night's matching: keep the last few succeeded runs.
+    store.con.execute(
+        """DELETE FROM run_assignments WHERE run_id NOT IN (
+               SELECT run_id FROM runs WHERE status = 'succeeded' ORDER BY finished_at DESC LIMIT ?)
+           AND run_id NOT IN (SELECT run_id FROM runs WHERE status = 'running')""",
+        [keep],
+    )
 
 
 def theme_history(store: RunStore, include: pd.DataFrame | None = None, run_id: str | None = None,
@@ -282,7 +301,14 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
 
     with clock.stage("themes") as info:
         prev = None if full else previous_themes(store, night)
-        themes_res = build_themes(statements, vectors, cfg.themes, prev)
+        taxonomy = None
+        if cfg.themes.taxonomy:
+            try:
+                taxonomy = load_taxonomy(cfg.resolve(cfg.themes.taxonomy),
+                                         embed=lambda t: embed_texts(list(t), embedder, store)[0])
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
+        themes_res = build_themes(statements, vectors, cfg.themes, prev, taxonomy=taxonomy)
         statements = statements.merge(themes_res.assignments, on="statement_id", how="left")
         themes = themes_res.themes
         info.update(themes=int(themes["parent_id"].isna().sum()) if len(themes) else 0,
@@ -374,6 +400,9 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         store.replace_table("documents", prep.documents)
         store.replace_table("statements", statements)
         store.append_table("run_themes", _store_themes(themes, run_id))
+        store.append_table("run_assignments", statements.reindex(
+            columns=["statement_id", "theme_id", "subtheme_id"]).assign(run_id=run_id))
+        _prune_assignments(store)
         store.append_table("run_pain_points", _jsonable(pain_points).assign(run_id=run_id))
         store.append_table("run_manifests", pd.DataFrame({"run_id": [run_id],
                                                           "manifest": [json.dumps(manifest, default=str)]}))
