@@ -324,6 +324,19 @@ def _plausible_person(text: str, start: int, end: int, n_tokens: int) -> bool:
     return True
 
 
+_CAPITALIZED = re.compile(r"(?<![\w'’-])[A-ZÀ-ÖØ-ÞĂÂÎȘŞȚŢ][a-zà-öø-ÿăâîșşțţ]")
+
+
+def may_hold_name(text: str) -> bool:
+    """Is there a capitalized word that does not open a sentence? Without one, no entity can pass
+    :func:`_plausible_person`, so the (slow) NER model need not read the text."""
+    for m in _CAPITALIZED.finditer(text):
+        before = text[: m.start()].rstrip()
+        if before and before[-1] not in '.!?:;\n"«“(':
+            return True
+    return False
+
+
 def redact_names_ner(
     texts: Sequence[str],
     lang: str,
@@ -340,14 +353,14 @@ def redact_names_ner(
     nlp = load_ner(lang)
     if nlp is None or not texts:
         return list(texts)
-    spans: list[list[tuple[int, int, str]]] = []
-    for doc in nlp.pipe(texts, batch_size=batch_size):
-        found = [
+    spans: list[list[tuple[int, int, str]]] = [[] for _ in texts]
+    todo = [i for i, t in enumerate(texts) if may_hold_name(t)]
+    for i, doc in zip(todo, nlp.pipe((texts[i] for i in todo), batch_size=batch_size), strict=True):
+        spans[i] = [
             (e.start_char, e.end_char, e.text.lower())
             for e in doc.ents
             if e.label_ in _PERSON_LABELS and _plausible_person(doc.text, e.start_char, e.end_char, len(e))
         ]
-        spans.append(found)
     per_doc = Counter(name for found in spans for name in {n for _, _, n in found})
     common = {n for n, k in per_doc.items() if k >= max(min_common_docs, max_doc_share * len(texts))}
     out = []
