@@ -127,7 +127,7 @@ class PrepareConfig(_Section):
     dedup_scope: Literal["customer", "all"] = Field(
         "customer", description="'customer': copies only within one customer's texts; 'all': across customers."
     )
-    # spaCy NER (en, fr pipelines) for person names; costs most of the stage's time when on.
+    # spaCy NER (en, fr pipelines) for person names; about 2.5x the stage's CPU time (benchmarks/prepare.py).
     ner_names: bool = True
     # A text is called a language outside `languages` only when the full model is this sure...
     out_of_set_min_confidence: float = Field(0.7, ge=0.0, le=1.0)
