@@ -5,7 +5,10 @@ pattern can cross, so each regex runs once per batch instead of once per text. C
 look like a number are validated before they are replaced (Luhn for cards, ISO 7064 mod-97 for
 IBANs, a digit count and date/amount/id exclusions for phones), so order numbers, dates and
 amounts stay readable. Person names come from spaCy NER where a trained pipeline is installed
-(English, French) plus greeting/introduction patterns that work in every language.
+(English, French) plus greeting/introduction patterns that work in every language. The small NER
+models over-fire, so entities are filtered (no digits, not a lone sentence-initial word, not a
+"name" found in a large share of all texts, which is the company's or a product's), and only
+texts with a capitalized word inside a sentence are given to the model at all.
 """
 
 from __future__ import annotations
