@@ -89,10 +89,12 @@ class SentimentModel:
         labels: Sequence[str],
         languages: Sequence[str] | None = None,
         sources: Sequence[str] | None = None,
+        sample_weight: np.ndarray | None = None,
     ) -> SentimentModel:
         """Fit on ``(n, d)`` embeddings and ``negative/neutral/positive`` labels.
 
-        ``languages`` and ``sources`` only go into the training metadata (counts per value).
+        ``languages`` and ``sources`` only go into the training metadata (counts per value);
+        ``sample_weight`` multiplies the class weights (e.g. to balance training sets).
         """
         from sklearn.linear_model import LogisticRegression
         from sklearn.neural_network import MLPClassifier
@@ -108,7 +110,9 @@ class SentimentModel:
         if len(set(y)) < 2:
             raise ValueError("need at least two distinct labels to train a sentiment head")
 
-        weight = compute_sample_weight(self.class_weight, y) if self.class_weight else None
+        weight = compute_sample_weight(self.class_weight, y) if self.class_weight else np.ones(len(y))
+        if sample_weight is not None:
+            weight = weight * np.asarray(sample_weight, dtype=float)
         if self.hidden_layer_sizes:
             # MLPClassifier takes sample weights from sklearn 1.7; older ones would ignore balance.
             clf = MLPClassifier(
