@@ -123,9 +123,9 @@ def weak_labels(
     ``score`` and ``score_scale`` (``nps``/``csat``) as in the ingest contract.
     """
     score = pd.to_numeric(documents["score"], errors="coerce")
-    scale = documents["score_scale"].astype("string").str.lower()
+    scale = documents["score_scale"].fillna("").astype(str).str.lower().to_numpy()
     low = np.where(scale == "nps", nps_detractor_max, csat_low_max)
     high = np.where(scale == "nps", nps_promoter_min, csat_high_min)
-    known = score.notna() & scale.isin(["nps", "csat"]).fillna(False)
+    known = score.notna().to_numpy() & np.isin(scale, ["nps", "csat"])
     label = np.where(score <= low, "negative", np.where(score >= high, "positive", "neutral"))
     return pd.Series(np.where(known, label, None), index=documents.index, dtype=object, name="label")
