@@ -20,6 +20,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,21 +28,26 @@ import pandas as pd
 
 from feedback_miner.config import PrepareConfig
 from feedback_miner.prepare.clean import (
+    boilerplate_counts,
     clean_body,
     clean_subject,
-    find_boilerplate,
     is_non_answer,
     normalize_whitespace,
     remove_boilerplate,
 )
-from feedback_miner.prepare.dedup import find_duplicates
+from feedback_miner.prepare.dedup import DuplicateResult, find_duplicates
 from feedback_miner.prepare.language import UNDETERMINED, LanguageDetector
 from feedback_miner.prepare.pii import (
     KINDS,
     NER_PIPELINES,
+    NameSpans,
     PatternRedactor,
+    apply_person_spans,
+    common_names,
+    find_person_spans,
+    load_ner,
+    name_doc_counts,
     redact_name_patterns,
-    redact_names_ner,
 )
 from feedback_miner.prepare.segment import Segmenter
 
@@ -92,24 +98,100 @@ def prepare_statements(documents: pd.DataFrame, cfg: PrepareConfig) -> PrepareRe
 
     ``documents`` has the columns of the documents table in docs/architecture.md; ``subject`` may
     be missing or null (surveys).
+
+    The stage is per-document work with three batch-global decisions in between (boilerplate
+    lines, common "names", duplicates); the steps below are public so that a distributed engine
+    (``feedback_miner.scale``) runs the per-document ones on partitions and gets the same output.
     """
     docs = documents.reset_index(drop=True).copy()
-    n = len(docs)
-    bodies = [clean_body(t) for t in _str_list(docs, "text")]
-    subjects = [clean_subject(s) if s else "" for s in _str_list(docs, "subject")]
+    subjects, bodies = clean_texts(docs)
     sources = _str_list(docs, "source")
 
     # -- boilerplate by frequency, learned from the sources where macros live
-    in_scope = [i for i in range(n) if sources[i] in cfg.boilerplate_sources]
+    in_scope = [i for i, src in enumerate(sources) if src in cfg.boilerplate_sources]
+    counts = boilerplate_line_counts([bodies[i] for i in in_scope], cfg)
+    keys = boilerplate_keys(counts, len(in_scope), cfg)
+
+    step = redact_and_detect(docs, subjects, bodies, keys, cfg)
+    common = {
+        (lang, target): common_names(name_doc_counts(spans), n_texts)
+        for (lang, target), (spans, n_texts) in step.name_spans_by_language().items()
+    }
+    body_statements, doc_non_answer = finish_documents(step, common, cfg)
+    statements = _statement_frame(step.docs, step.subjects, body_statements, step.langs, step.confs)
+    # Scope "customer": a copy is the same customer pasting the same complaint again (or a system
+    # sending the same ticket for one account); identical words from different customers are
+    # independent opinions. Scope "all" also merges copies across customers (auto-generated tickets).
+    dups = find_duplicates(
+        statements["text"].tolist(),
+        cfg.near_duplicate_threshold,
+        cfg.dedup_min_chars,
+        groups=dedup_groups(statements, cfg),
+    )
+    statements = mark_duplicates(statements, dups)
+    docs = finish_document_frame(step, doc_non_answer)
+    counts_out = prepare_counts(
+        docs, statements, step.pii_counts, dups.n_exact, dups.n_near, step.boilerplate_removed, len(keys), cfg
+    )
+    return PrepareResult(documents=docs, statements=statements, counts=counts_out)
+
+
+# ---------------------------------------------------------------- steps (public for scale-out)
+
+
+def clean_texts(docs: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Cleaned subjects and bodies of each document (per document)."""
+    bodies = [clean_body(t) for t in _str_list(docs, "text")]
+    subjects = [clean_subject(s) if s else "" for s in _str_list(docs, "subject")]
+    return subjects, bodies
+
+
+def boilerplate_line_counts(bodies: Sequence[str], cfg: PrepareConfig) -> Counter[str]:
+    """In how many of ``bodies`` (the in-scope sources) each candidate line occurs; summable."""
+    return boilerplate_counts(bodies, cfg.boilerplate_min_chars)
+
+
+def boilerplate_keys(counts: Counter[str], n_in_scope: int, cfg: PrepareConfig) -> set[str]:
+    """Boilerplate line keys from the summed line counts of ``n_in_scope`` documents."""
     # Both an absolute and a relative floor: in a large corpus, a sentence that five customers
     # happen to write alike is content; a macro or auto-reply repeats in a sizeable share of tickets.
-    min_docs = max(cfg.boilerplate_min_docs, math.ceil(cfg.boilerplate_min_share * len(in_scope)))
-    keys = find_boilerplate((bodies[i] for i in in_scope), min_docs, cfg.boilerplate_min_chars)
+    min_docs = max(cfg.boilerplate_min_docs, math.ceil(cfg.boilerplate_min_share * n_in_scope))
+    return {k for k, c in counts.items() if c >= min_docs and k}
+
+
+@dataclass
+class RedactStep:
+    """Per-document state after boilerplate removal, redaction, language id and name search."""
+
+    docs: pd.DataFrame
+    subjects: list[str]
+    bodies: list[str]
+    langs: list[str]
+    confs: list[float]
+    pii_counts: Counter[str]
+    boilerplate_removed: int
+    # (lang, "bodies" | "subjects") -> name spans of the rows of that language, and those rows.
+    name_spans: dict[tuple[str, str], tuple[list[int], list[NameSpans]]] = field(default_factory=dict)
+
+    def name_spans_by_language(self) -> dict[tuple[str, str], tuple[list[NameSpans], int]]:
+        """(lang, target) -> (spans of the rows of that language, number of those rows)."""
+        return {k: (spans, len(rows)) for k, (rows, spans) in self.name_spans.items()}
+
+
+def redact_and_detect(
+    docs: pd.DataFrame, subjects: list[str], bodies: list[str], keys: set[str], cfg: PrepareConfig
+) -> RedactStep:
+    """Boilerplate lines out, URLs and PII to placeholders, language id, person-name spans (per document)."""
+    docs = docs.copy()
+    n = len(docs)
+    subjects, bodies = list(subjects), list(bodies)
+    sources = _str_list(docs, "source")
     boiler_removed = 0
     if keys:
-        for i in in_scope:
-            bodies[i], k = remove_boilerplate(bodies[i], keys)
-            boiler_removed += k
+        for i in range(n):
+            if sources[i] in cfg.boilerplate_sources:
+                bodies[i], k = remove_boilerplate(bodies[i], keys)
+                boiler_removed += k
 
     # -- URLs (always) and PII (unless opted out), subjects and bodies in one batch
     redact = cfg.redact_pii and not cfg.keep_raw_text
@@ -130,23 +212,41 @@ def prepare_statements(documents: pd.DataFrame, cfg: PrepareConfig) -> PrepareRe
     )
     langs, confs = detector.detect([f"{s}\n{b}" if s else b for s, b in zip(subjects, bodies, strict=True)])
 
-    # -- names by NER where a trained pipeline exists for the language
+    # -- names by NER where a trained pipeline exists for the language (applied in finish_documents)
+    spans: dict[tuple[str, str], tuple[list[int], list[NameSpans]]] = {}
     if redact and cfg.redact_names and cfg.ner_names:
         for lang in NER_PIPELINES:
             idx = [i for i in range(n) if langs[i] == lang]
-            if not idx:
+            if not idx or load_ner(lang) is None:
                 continue
-            for target in (bodies, subjects):
-                texts = [target[i] for i in idx]
-                for i, t in zip(idx, redact_names_ner(texts, lang, counts_pii), strict=True):
-                    target[i] = t
+            for name, target in (("bodies", bodies), ("subjects", subjects)):
+                spans[(lang, name)] = (idx, find_person_spans([target[i] for i in idx], lang))
+    return RedactStep(docs, subjects, bodies, langs, confs, counts_pii, boiler_removed, spans)
 
-    bodies = [normalize_whitespace(b) for b in bodies]
+
+def finish_documents(
+    step: RedactStep, common: dict[tuple[str, str], set[str]], cfg: PrepareConfig
+) -> tuple[list[list[str]], list[bool]]:
+    """Names replaced (except ``common`` ones), whitespace normalized, body statements segmented.
+
+    Updates ``step.bodies``/``step.subjects``/``step.pii_counts`` in place; returns the body
+    statements of each document and its non-answer flag.
+    """
+    targets = {"bodies": step.bodies, "subjects": step.subjects}
+    for (lang, name), (idx, spans) in step.name_spans.items():
+        target = targets[name]
+        texts = [target[i] for i in idx]
+        done = apply_person_spans(texts, spans, common.get((lang, name), set()), step.pii_counts)
+        for i, t in zip(idx, done, strict=True):
+            target[i] = t
+
+    step.bodies[:] = [normalize_whitespace(b) for b in step.bodies]
+    bodies, subjects, langs = step.bodies, step.subjects, step.langs
     doc_non_answer = [is_non_answer(b) and not subjects[i] for i, b in enumerate(bodies)]
 
     # -- statements, segmented per language
     segmenter = Segmenter(cfg.min_statement_chars, cfg.max_statement_chars, cfg.min_contrast_words)
-    body_statements: list[list[str]] = [[] for _ in range(n)]
+    body_statements: list[list[str]] = [[] for _ in bodies]
     by_lang: dict[str, list[int]] = {}
     for i, b in enumerate(bodies):
         if not b:
@@ -158,18 +258,16 @@ def prepare_statements(documents: pd.DataFrame, cfg: PrepareConfig) -> PrepareRe
     for lang, idx in by_lang.items():
         for i, pieces in zip(idx, segmenter.statements([bodies[i] for i in idx], lang), strict=True):
             body_statements[i] = pieces
+    return body_statements, doc_non_answer
 
-    statements = _statement_frame(docs, subjects, body_statements, langs, confs)
-    # Scope "customer": a copy is the same customer pasting the same complaint again (or a system
-    # sending the same ticket for one account); identical words from different customers are
-    # independent opinions. Scope "all" also merges copies across customers (auto-generated tickets).
-    dups = find_duplicates(
-        statements["text"].tolist(),
-        cfg.near_duplicate_threshold,
-        cfg.dedup_min_chars,
-        groups=statements["customer_id"].tolist() if cfg.dedup_scope == "customer" else None,
-    )
 
+def dedup_groups(statements: pd.DataFrame, cfg: PrepareConfig) -> list | None:
+    """Who can copy whom: customer ids under scope ``customer``, anyone under ``all``."""
+    return statements["customer_id"].tolist() if cfg.dedup_scope == "customer" else None
+
+
+def mark_duplicates(statements: pd.DataFrame, dups: DuplicateResult) -> pd.DataFrame:
+    """Add ``is_duplicate_of`` (first copy's statement_id) and ``n_duplicates`` to ``statements``."""
     ids = statements["statement_id"].to_numpy()
     statements["is_duplicate_of"] = pd.Series(
         np.where(dups.duplicate_of >= 0, ids[np.maximum(dups.duplicate_of, 0)], None), dtype="object"
@@ -177,29 +275,46 @@ def prepare_statements(documents: pd.DataFrame, cfg: PrepareConfig) -> PrepareRe
     statements["n_duplicates"] = np.bincount(
         dups.duplicate_of[dups.duplicate_of >= 0], minlength=len(statements)
     ).astype(np.int64)
+    return statements
 
-    docs["subject"] = pd.Series([s or None for s in subjects], dtype="object") if "subject" in docs else None
-    docs["text"] = bodies
-    docs["language"] = langs
-    docs["language_confidence"] = np.asarray(confs, dtype=np.float64)
+
+def finish_document_frame(step: RedactStep, doc_non_answer: Sequence[bool]) -> pd.DataFrame:
+    """The documents frame the stage returns: cleaned, redacted texts plus language and non-answer flag."""
+    docs = step.docs
+    docs["subject"] = pd.Series([s or None for s in step.subjects], dtype="object") if "subject" in docs else None
+    docs["text"] = step.bodies
+    docs["language"] = step.langs
+    docs["language_confidence"] = np.asarray(step.confs, dtype=np.float64)
     docs["is_non_answer"] = np.asarray(doc_non_answer, dtype=bool)
+    return docs
 
+
+def prepare_counts(
+    docs: pd.DataFrame,
+    statements: pd.DataFrame,
+    pii_counts: Counter[str],
+    n_exact: int,
+    n_near: int,
+    boilerplate_removed: int,
+    n_boilerplate_patterns: int,
+    cfg: PrepareConfig,
+) -> dict:
+    """The ``counts`` of :class:`PrepareResult` (for the run manifest)."""
     in_set = set(cfg.languages)
-    lang_counts = Counter(langs)
-    counts = {
-        "documents": n,
+    lang_counts = Counter(docs["language"].tolist())
+    return {
+        "documents": len(docs),
         "statements": len(statements),
-        "redactions": {k: int(counts_pii.get(k, 0)) for k in KINDS},
+        "redactions": {k: int(pii_counts.get(k, 0)) for k in KINDS},
         "languages": dict(sorted(lang_counts.items())),
         "out_of_set_languages": {k: v for k, v in sorted(lang_counts.items()) if k not in in_set | {UNDETERMINED}},
-        "non_answers": int(sum(doc_non_answer)),
+        "non_answers": int(docs["is_non_answer"].sum()),
         "non_answer_statements": int(statements["is_non_answer"].sum()),
-        "exact_duplicates": dups.n_exact,
-        "near_duplicates": dups.n_near,
-        "boilerplate_lines_removed": boiler_removed,
-        "boilerplate_patterns": len(keys),
+        "exact_duplicates": n_exact,
+        "near_duplicates": n_near,
+        "boilerplate_lines_removed": boilerplate_removed,
+        "boilerplate_patterns": n_boilerplate_patterns,
     }
-    return PrepareResult(documents=docs, statements=statements, counts=counts)
 
 
 _PII_HINT = re.compile(r"@|\d[\d ().+-]{6,}\d")

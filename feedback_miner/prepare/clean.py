@@ -200,13 +200,19 @@ def find_boilerplate(texts: Iterable[str], min_docs: int, min_chars: int = 20) -
     many customers happen to write ("The app keeps crashing") is the whole document and is a
     signal, not boilerplate.
     """
+    counts = boilerplate_counts(texts, min_chars)
+    return {k for k, n in counts.items() if n >= min_docs and k}
+
+
+def boilerplate_counts(texts: Iterable[str], min_chars: int = 20) -> Counter[str]:
+    """In how many of ``texts`` each candidate line key occurs (counts of partitions add up)."""
     counts: Counter[str] = Counter()
     for text in texts:
         lines = [ln for ln in text.split("\n") if ln.strip()]
         if len(lines) < 2:
             continue
         counts.update({_line_key(ln) for ln in lines if len(ln) >= min_chars})
-    return {k for k, n in counts.items() if n >= min_docs and k}
+    return counts
 
 
 def remove_boilerplate(text: str, keys: set[str]) -> tuple[str, int]:

@@ -9,8 +9,9 @@ eat a third of the stage's time budget.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,17 +94,50 @@ def find_duplicates(
     forty customers is forty opinions, not a copy-paste. With ``groups`` (e.g. customer ids), only
     texts of the same group can be copies of each other.
     """
-    n = len(texts)
+    norm = [normalize_for_dedup(t) for t in texts]
+    lengths = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
+    return duplicates_from_keys(
+        norm, lengths, lambda rows: minhash_signatures([norm[i] for i in rows], num_perm=num_perm),
+        threshold, min_chars, bands, groups,
+    )
+
+
+def dedup_keys(texts: Sequence[str], num_perm: int = 64) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    """What :func:`duplicates_from_keys` needs of each text, computed text by text (so on workers).
+
+    Returns a 16-byte hash of the normalized text (equal texts, equal keys), the normalized length
+    and the (n, num_perm) MinHash signature of the normalized text.
+    """
+    norm = [normalize_for_dedup(t) for t in texts]
+    keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in norm]
+    lengths = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
+    return keys, lengths, minhash_signatures(norm, num_perm=num_perm)
+
+
+def duplicates_from_keys(
+    keys: Sequence[Hashable],
+    lengths: np.ndarray,
+    signatures: Callable[[list[int]], np.ndarray],
+    threshold: float = 0.85,
+    min_chars: int = 40,
+    bands: int = 16,
+    groups: Sequence[object] | None = None,
+) -> DuplicateResult:
+    """:func:`find_duplicates` on precomputed per-text keys (the batch-global part of the step).
+
+    ``keys[i]`` identifies the normalized text i (the text itself or a hash of it), ``lengths[i]``
+    is its length, and ``signatures(rows)`` returns the MinHash signatures of the texts at ``rows``.
+    """
+    n = len(keys)
     dup = np.full(n, -1, dtype=np.int64)
     kind = np.full(n, "", dtype=object)
-    norm = [normalize_for_dedup(t) for t in texts]
     group = [None] * n if groups is None else list(groups)
-    eligible = [i for i in range(n) if len(norm[i]) >= min_chars]
+    eligible = np.flatnonzero(np.asarray(lengths) >= min_chars).tolist()
 
-    first: dict[tuple[object, str], int] = {}
+    first: dict[tuple[object, Hashable], int] = {}
     unique = []
     for i in eligible:
-        j = first.setdefault((group[i], norm[i]), i)
+        j = first.setdefault((group[i], keys[i]), i)
         if j != i:
             dup[i], kind[i] = j, "exact"
         else:
@@ -111,7 +145,7 @@ def find_duplicates(
     if threshold >= 1.0 or len(unique) < 2:
         return DuplicateResult(dup, kind)
 
-    sig = minhash_signatures([norm[i] for i in unique], num_perm=num_perm)
+    sig = signatures(unique)
     pairs = _candidate_pairs(sig, bands, [group[i] for i in unique])
     if pairs.size == 0:
         return DuplicateResult(dup, kind)

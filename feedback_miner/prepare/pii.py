@@ -340,6 +340,55 @@ def may_hold_name(text: str) -> bool:
     return False
 
 
+NameSpans = list[tuple[int, int, str]]
+
+
+def find_person_spans(texts: Sequence[str], lang: str, batch_size: int = 128) -> list[NameSpans]:
+    """``(start, end, lower-cased name)`` of the plausible PERSON/PER entities of each text.
+
+    Per text (no state across texts), so partitions of a corpus can be read on different workers;
+    ``[]`` for every text when no pipeline exists for ``lang``.
+    """
+    nlp = load_ner(lang)
+    spans: list[NameSpans] = [[] for _ in texts]
+    if nlp is None or not texts:
+        return spans
+    todo = [i for i, t in enumerate(texts) if may_hold_name(t)]
+    for i, doc in zip(todo, nlp.pipe((texts[i] for i in todo), batch_size=batch_size), strict=True):
+        spans[i] = [
+            (e.start_char, e.end_char, e.text.lower())
+            for e in doc.ents
+            if e.label_ in _PERSON_LABELS and _plausible_person(doc.text, e.start_char, e.end_char, len(e))
+        ]
+    return spans
+
+
+def name_doc_counts(spans: Sequence[NameSpans]) -> Counter[str]:
+    """In how many texts each name was found (summable across partitions)."""
+    return Counter(name for found in spans for name in {n for _, _, n in found})
+
+
+def common_names(
+    doc_counts: Counter[str], n_texts: int, max_doc_share: float = 0.02, min_common_docs: int = 20
+) -> set[str]:
+    """Names found in more than ``max_doc_share`` of ``n_texts`` (and at least ``min_common_docs``)."""
+    return {n for n, k in doc_counts.items() if k >= max(min_common_docs, max_doc_share * n_texts)}
+
+
+def apply_person_spans(
+    texts: Sequence[str], spans: Sequence[NameSpans], common: set[str], counts: Counter[str]
+) -> list[str]:
+    """Replace the found names by the PERSON placeholder, except the ``common`` ones."""
+    out = []
+    for text, found in zip(texts, spans, strict=True):
+        for start, end, name in reversed(found):
+            if name not in common:
+                text = text[:start] + PLACEHOLDER["PERSON"] + text[end:]
+                counts["PERSON"] += 1
+        out.append(text)
+    return out
+
+
 def redact_names_ner(
     texts: Sequence[str],
     lang: str,
@@ -352,25 +401,11 @@ def redact_names_ner(
 
     A "name" that the model finds in more than ``max_doc_share`` of the texts (and at least
     ``min_common_docs`` of them) is the company's or a product's name, not a person's: kept.
+    The three steps (:func:`find_person_spans`, :func:`common_names`, :func:`apply_person_spans`)
+    are public so a distributed run can find spans per partition and decide ``common`` globally.
     """
-    nlp = load_ner(lang)
-    if nlp is None or not texts:
+    if load_ner(lang) is None or not texts:
         return list(texts)
-    spans: list[list[tuple[int, int, str]]] = [[] for _ in texts]
-    todo = [i for i, t in enumerate(texts) if may_hold_name(t)]
-    for i, doc in zip(todo, nlp.pipe((texts[i] for i in todo), batch_size=batch_size), strict=True):
-        spans[i] = [
-            (e.start_char, e.end_char, e.text.lower())
-            for e in doc.ents
-            if e.label_ in _PERSON_LABELS and _plausible_person(doc.text, e.start_char, e.end_char, len(e))
-        ]
-    per_doc = Counter(name for found in spans for name in {n for _, _, n in found})
-    common = {n for n, k in per_doc.items() if k >= max(min_common_docs, max_doc_share * len(texts))}
-    out = []
-    for text, found in zip(texts, spans, strict=True):
-        for start, end, name in reversed(found):
-            if name not in common:
-                text = text[:start] + PLACEHOLDER["PERSON"] + text[end:]
-                counts["PERSON"] += 1
-        out.append(text)
-    return out
+    spans = find_person_spans(texts, lang, batch_size)
+    common = common_names(name_doc_counts(spans), len(texts), max_doc_share, min_common_docs)
+    return apply_person_spans(texts, spans, common, counts)
