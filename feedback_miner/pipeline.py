@@ -289,12 +289,22 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
     night = _night_key(cfg.config_hash(), ing.fingerprints)
 
     with clock.stage("prepare") as info:
-        prep = prepare_statements(documents, cfg.prepare)
+        if cfg.run.engine == "ray":
+            from feedback_miner.scale import prepare_statements_ray, work_dir_for
+
+            prep = prepare_statements_ray(documents, cfg.prepare, cfg.run, work_dir_for(cfg))
+        else:
+            prep = prepare_statements(documents, cfg.prepare)
         statements = prep.statements.reset_index(drop=True)
         info.update(statements=len(statements))
 
     with clock.stage("embed") as info:
-        embedder = load_embedder(cfg.embedding.model, cfg.embedding.batch_size)
+        if cfg.run.engine == "ray":
+            from feedback_miner.scale import RayEmbedder, work_dir_for
+
+            embedder = RayEmbedder(cfg.embedding.model, cfg.embedding.batch_size, cfg.run, work_dir_for(cfg))
+        else:
+            embedder = load_embedder(cfg.embedding.model, cfg.embedding.batch_size)
         vectors, n_new = embed_texts(statements["text"].tolist(), embedder,
                                      store if cfg.embedding.cache and not full else None)
         info.update(model=embedder.name, embedded=n_new, reused=len(statements) - n_new)
@@ -316,13 +326,19 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
 
     with clock.stage("sentiment") as info:
         model = load_sentiment_model(cfg.sentiment.model, cfg.base_dir)
-        sent_name = _embedder_name_for(model.embedding_model)
         sent_vectors = vectors
         if model.embedding_model != embedder.name:
+            # The head was trained on another embedder's vectors: embed (cached) with that one too.
+            sent_name = getattr(model, "embedder", None) or _embedder_name_for(model.embedding_model)
             sent_embedder = load_embedder(sent_name, cfg.embedding.batch_size)
             sent_vectors, _ = embed_texts(statements["text"].tolist(), sent_embedder,
                                           store if cfg.embedding.cache and not full else None)
-        scored = score_statements(statements, sent_vectors, model, cfg.sentiment)
+        if cfg.run.engine == "ray":
+            from feedback_miner.scale import score_statements_ray, work_dir_for
+
+            scored = score_statements_ray(statements, sent_vectors, model, cfg.sentiment, cfg.run, work_dir_for(cfg))
+        else:
+            scored = score_statements(statements, sent_vectors, model, cfg.sentiment)
         statements = statements.merge(scored, on="statement_id", how="left")
         ts = theme_sentiment(statements.assign(theme_id=statements["theme_id"]))
         ts_sub = theme_sentiment(statements.drop(columns=["theme_id"]).rename(columns={"subtheme_id": "theme_id"}))
