@@ -235,7 +235,7 @@ NON_LATIN_PIECE = r".*[^\x00-\u024F\u0300-\u036F\u1E00-\u1EFF\u2000-\u206F\u20A0
 
 
 def distill_static(
-    model_dir: Path, dest: Path, pca_dims: int = 256, token_remove_pattern: str | None = NON_LATIN_PIECE
+    model_dir: Path, dest: Path, pca_dims: int | None = 256, token_remove_pattern: str | None = NON_LATIN_PIECE
 ) -> Path:
     """Distill a model2vec static model (one vector per token) from the converted encoder."""
     import torch
