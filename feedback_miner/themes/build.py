@@ -1,22 +1,24 @@
 """The themes stage: statements + vectors (+ last run's themes) -> assignments and a themes table.
 
-Steps: seeded themes first (optional taxonomy), density clustering of the rest into fine themes,
-fine themes grouped under broad parents (two levels), ids matched to last run's, then labels,
-counts and representative statements.
+Steps: vectors centred per language, seeded themes first (optional taxonomy), density clustering
+of the statements with content into fine themes, fine themes grouped under broad parents and
+merged into a readable number of sub-themes (two levels), filler statements joined where they fit,
+ids matched to last run's (shared statements, then centroids; statements stay where they still
+fit), then labels, counts and representative statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.cluster.hierarchy import fcluster, linkage
-from sklearn.metrics import silhouette_score
 
 from feedback_miner.config import ThemesConfig
 from feedback_miner.themes.cluster import OUTLIER, DensityClusterer, centroids_of, normalize_rows
+from feedback_miner.themes.hierarchy import group_fine_clusters, merge_siblings
 from feedback_miner.themes.labels import (
     class_tfidf_keywords,
     label_from_keywords,
@@ -24,9 +26,11 @@ from feedback_miner.themes.labels import (
     lemma_tokens,
     representative_examples,
 )
+from feedback_miner.themes.space import center_by_language, filler_mask
 from feedback_miner.themes.taxonomy import SeedTheme, match_seeds
 from feedback_miner.themes.tracking import (
     centroid_matrix,
+    match_by_overlap,
     match_centroids,
     next_subtheme_number,
     next_theme_number,
@@ -56,48 +60,18 @@ class ThemeResult:
     themes: pd.DataFrame
 
 
-# ------------------------------------------------------------------ hierarchy
-
-
-def group_fine_clusters(centroids: np.ndarray) -> np.ndarray:
-    """Broad parent (0..m-1, by decreasing number of children) of each fine cluster.
-
-    Ward agglomeration of the fine centroids (unit vectors, so Euclidean ranks like cosine;
-    Ward keeps groups balanced where average linkage chains everything into one). The number
-    of parents is the cut with the best silhouette between sqrt(k)/2 and 2 sqrt(k) for k fine
-    clusters: a report reads well with about ten broad themes over a hundred fine ones.
-    """
-    k = len(centroids)
-    if k < 4:
-        return np.arange(k)
-    Z = linkage(centroids.astype(np.float64), method="ward")
-    D = np.clip(1.0 - centroids @ centroids.T, 0.0, 2.0)
-    np.fill_diagonal(D, 0.0)
-    best, best_score = np.arange(k), -np.inf
-    lo, hi = max(2, round(np.sqrt(k) / 2)), min(k - 1, int(np.ceil(2 * np.sqrt(k))))
-    for m in range(lo, hi + 1):
-        lab = fcluster(Z, m, criterion="maxclust") - 1
-        n_groups = len(set(lab))
-        if n_groups < 2 or n_groups >= k:
-            continue
-        score = silhouette_score(D, lab, metric="precomputed")
-        if score > best_score + 1e-9:
-            best, best_score = lab, score
-    ids, first, counts = np.unique(best, return_index=True, return_counts=True)
-    order = ids[np.lexsort((first, -counts))]
-    remap = {int(o): i for i, o in enumerate(order)}
-    return np.array([remap[int(x)] for x in best])
-
-
 # ------------------------------------------------------------------ helpers
+
+_BROAD_ID = r"^T\d+$"
 
 
 def _previous_rows(previous: pd.DataFrame | None, dim: int) -> pd.DataFrame:
     if previous is None or len(previous) == 0:
-        return pd.DataFrame(columns=THEME_COLUMNS)
+        return pd.DataFrame(columns=[*THEME_COLUMNS, "_c"])
+    # Faded rows stay: their ids are never reused, and a theme that returns can take its id back.
     prev = previous.copy()
     prev["_c"] = list(centroid_matrix(prev["centroid"].tolist(), dim)) if "centroid" in prev else None
-    return prev
+    return prev.reset_index(drop=True)
 
 
 def _statement_flags(statements: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -108,46 +82,104 @@ def _statement_flags(statements: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return themed, is_dup
 
 
-def _assign_ids(
-    broad_c: np.ndarray,
-    fine_parent: np.ndarray,
-    fine_c: np.ndarray,
-    prev: pd.DataFrame,
-    threshold: float,
-) -> tuple[list[str], list[str], list[bool], list[bool]]:
-    """Ids for broad themes and fine clusters, matched to the previous run's where possible."""
-    is_prev_broad = prev["theme_id"].astype(str).str.match(r"^T\d+$") if len(prev) else pd.Series([], dtype=bool)
-    prev_broad = prev[is_prev_broad] if len(prev) else prev
-    match = match_centroids(broad_c, np.vstack(prev_broad["_c"]) if len(prev_broad) else broad_c[:0], threshold)
-    next_n = next_theme_number(prev["theme_id"]) if len(prev) else 1
-    broad_ids, broad_matched = [], []
-    for m in match:
-        if m is None:
-            broad_ids.append(f"T{next_n:04d}")
-            next_n += 1
-            broad_matched.append(False)
-        else:
-            broad_ids.append(str(prev_broad["theme_id"].iloc[m]))
-            broad_matched.append(True)
-    fine_ids: list[str] = [""] * len(fine_parent)
-    fine_matched = [False] * len(fine_parent)
-    for b, bid in enumerate(broad_ids):
-        children = np.flatnonzero(fine_parent == b)
-        if len(children) < 2:
-            continue  # a broad theme of one fine cluster has no sub-themes
-        prev_sub = prev[prev["parent_id"] == bid] if len(prev) else prev
-        sub_match = match_centroids(
-            fine_c[children], np.vstack(prev_sub["_c"]) if len(prev_sub) else fine_c[:0], threshold
-        )
-        nxt = next_subtheme_number(bid, prev_sub["theme_id"]) if len(prev_sub) else 1
-        for child, m in zip(children, sub_match, strict=True):
-            if m is None:
-                fine_ids[child] = f"{bid}.{nxt}"
-                nxt += 1
-            else:
-                fine_ids[child] = str(prev_sub["theme_id"].iloc[m])
-                fine_matched[child] = True
-    return broad_ids, fine_ids, broad_matched, fine_matched
+def _previous_of_rows(st: pd.DataFrame, previous_assignments: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Last run's theme id and sub-theme id of each statement (None where unknown)."""
+    n = len(st)
+    if previous_assignments is None or len(previous_assignments) == 0:
+        return np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+    pa = previous_assignments.drop_duplicates("statement_id").set_index("statement_id")
+    sid = st["statement_id"]
+
+    def col(name: str) -> np.ndarray:
+        if name not in pa:
+            return np.full(n, None, dtype=object)
+        v = sid.map(pa[name]).astype(object)
+        return v.where(v.notna(), None).to_numpy(dtype=object)
+
+    return col("theme_id"), col("subtheme_id")
+
+
+def _fit_thresholds(X: np.ndarray, labels: np.ndarray, C: np.ndarray, z: float) -> np.ndarray:
+    """Per group: members' mean cosine to the centroid minus ``z`` standard deviations."""
+    k = C.shape[0]
+    member = labels >= 0
+    if k == 0 or not member.any():
+        return np.full(k, np.inf, dtype=np.float32)
+    sims = np.einsum("ij,ij->i", X[member], C[labels[member]])
+    counts = np.bincount(labels[member], minlength=k)
+    mean = np.bincount(labels[member], weights=sims, minlength=k) / np.maximum(counts, 1)
+    var = np.bincount(labels[member], weights=sims**2, minlength=k) / np.maximum(counts, 1) - mean**2
+    thr = mean - z * np.sqrt(np.maximum(var, 0.0))
+    return np.where(counts > 0, thr, np.inf).astype(np.float32)
+
+
+def _name_groups(
+    labels: np.ndarray,
+    centroids: np.ndarray,
+    prev_of_row: np.ndarray,
+    candidates: pd.DataFrame,
+    cfg: ThemesConfig,
+    new_id: Callable[[], str],
+    fixed: dict[int, str] | None = None,
+) -> tuple[list[str], list[bool]]:
+    """An id per group: ``fixed`` ones, last run's by shared statements, by centroid, else a new one.
+
+    ``labels``: group index per row (-1: none); ``prev_of_row``: last run's id per row (None);
+    ``candidates``: last run's themes that may be matched (``theme_id``, ``_c``).
+    """
+    k = len(centroids)
+    fixed = fixed or {}
+    allowed = set(candidates["theme_id"].astype(str)) if len(candidates) else set()
+    allowed |= {str(x) for x in prev_of_row if x is not None}
+    allowed -= set(fixed.values())
+    prev_ok = np.array([x is not None and str(x) in allowed for x in prev_of_row], dtype=bool)
+    free = prev_ok & ~np.isin(labels, list(fixed))
+    by_overlap = match_by_overlap(labels[free], prev_of_row[free], cfg.match_min_overlap)
+    ids: list[str | None] = [fixed.get(g, by_overlap.get(g)) for g in range(k)]
+    taken = {x for x in ids if x is not None}
+    rest = [g for g in range(k) if ids[g] is None]
+    pool = candidates[~candidates["theme_id"].astype(str).isin(taken)] if len(candidates) else candidates
+    if rest and len(pool):
+        match = match_centroids(centroids[rest], np.vstack(pool["_c"]), cfg.match_similarity)
+        for g, m in zip(rest, match, strict=True):
+            if m is not None:
+                ids[g] = str(pool["theme_id"].iloc[m])
+    matched = [x is not None for x in ids]
+    return [x if x is not None else new_id() for x in ids], matched
+
+
+def _inherited_parents(fine: np.ndarray, prev_of_row: np.ndarray, n_fine: int) -> list[str | None]:
+    """Last run's broad id of each fine cluster: the id held by a majority of its members, where at
+    least half of its members were themed last run; else None (a new group of statements)."""
+    out: list[str | None] = [None] * n_fine
+    df = pd.DataFrame({"f": fine, "p": pd.Series(list(prev_of_row), dtype=object)})
+    df = df[df["f"] >= 0]
+    for f, g in df.groupby("f"):
+        known = g["p"].dropna()
+        if len(known) * 2 >= len(g) and len(known):
+            top = known.value_counts()
+            if top.iloc[0] * 2 > len(known):
+                out[int(f)] = str(top.index[0])
+    return out
+
+
+def _stick(
+    X: np.ndarray,
+    rows: np.ndarray,
+    labels: np.ndarray,
+    prev_index: np.ndarray,
+    C: np.ndarray,
+    z: float,
+) -> np.ndarray:
+    """Rows whose last-run group still exists and still fits (within ``z`` sd) go back to it."""
+    thr = _fit_thresholds(X, labels, C, z)
+    r = rows[(prev_index[rows] >= 0) & (prev_index[rows] != labels[rows])]
+    if len(r):
+        p = prev_index[r]
+        ok = np.einsum("ij,ij->i", X[r], C[p]) >= thr[p]
+        labels = labels.copy()
+        labels[r[ok]] = p[ok]
+    return labels
 
 
 # ------------------------------------------------------------------ entry point
@@ -159,57 +191,174 @@ def build_themes(
     cfg: ThemesConfig,
     previous: pd.DataFrame | None = None,
     taxonomy: Sequence[SeedTheme] | None = None,
+    previous_assignments: pd.DataFrame | None = None,
 ) -> ThemeResult:
     """Group statements into two-level themes with stable ids.
 
     ``statements`` follows docs/architecture.md; row i of ``embeddings`` (L2-normalized) belongs
     to row i. Non-answers are not themed (theme_id None); duplicates take their first copy's
-    theme and do not weigh the fit. ``previous`` is last run's ``themes`` frame (with
-    ``centroid``): matched themes keep id and label, new ones are ``emerging``, unmatched old
-    ones come back as ``faded`` rows with no statements. ``taxonomy`` is the seeded themes
-    (see :func:`feedback_miner.themes.taxonomy.load_taxonomy`, from ``cfg.taxonomy``).
+    theme and do not weigh the fit; filler statements (see
+    :func:`feedback_miner.themes.space.filler_mask`) do not shape themes and join one only when
+    close to it. ``previous`` is last run's ``themes`` frame (with ``centroid``): matched themes
+    keep id and label, new ones are ``emerging``, unmatched old ones come back as ``faded`` rows
+    with no statements. ``previous_assignments`` (``statement_id, theme_id, subtheme_id`` of last
+    run) lets themes be matched by the statements they share and statements keep their theme
+    while it still fits (``cfg.sticky_z``). ``taxonomy`` is the seeded themes (see
+    :func:`feedback_miner.themes.taxonomy.load_taxonomy`, from ``cfg.taxonomy``).
     """
     st = statements.reset_index(drop=True)
-    X = normalize_rows(np.asarray(embeddings))
-    if len(st) != len(X):
-        raise ValueError(f"build_themes: {len(st)} statements but {len(X)} embedding rows")
-    n, dim = X.shape
+    X_raw = normalize_rows(np.asarray(embeddings))
+    if len(st) != len(X_raw):
+        raise ValueError(f"build_themes: {len(st)} statements but {len(X_raw)} embedding rows")
+    n, dim = X_raw.shape
+    langs = st.get("language", pd.Series("und", index=st.index)).fillna("und").astype(str).to_numpy()
+    X = center_by_language(X_raw, langs) if cfg.center_languages and n else X_raw
     themed, is_dup = _statement_flags(st)
     fit_rows = np.flatnonzero(themed & ~is_dup)
     prev = _previous_rows(previous, dim)
+    prev_theme, prev_sub = _previous_of_rows(st, previous_assignments)
 
-    # 1. seeded themes take the statements near their examples
+    # 1. seeded themes take the statements near their examples (raw vectors: seeds have no language)
     seeds = list(taxonomy or [])
-    seed_of, _ = match_seeds(X[fit_rows], seeds, cfg.taxonomy_similarity)
+    seed_of, _ = match_seeds(X_raw[fit_rows], seeds, cfg.taxonomy_similarity)
     free_rows = fit_rows[seed_of < 0]
+    filler = filler_mask(st, cfg.filler_max_chars, cfg.filler_min_customers)
+    core_rows = free_rows[~filler[free_rows]]
+    if len(core_rows) < 2 * cfg.min_cluster_size:
+        core_rows = free_rows  # (almost) nothing but filler: cluster it all
 
-    # 2. fine themes by density clustering of the rest
+    # 2. fine themes by density clustering of the statements with content
     clusterer = DensityClusterer(
         reducer=cfg.reducer, reduce_to=cfg.reduce_to, n_neighbors=cfg.n_neighbors,
         min_cluster_size=cfg.min_cluster_size, min_samples=cfg.min_samples,
         cluster_selection=cfg.cluster_selection, outlier_similarity=cfg.outlier_similarity,
         outlier_z=cfg.outlier_z, fit_sample_size=cfg.fit_sample_size, seed=cfg.seed,
-    ).fit(X[free_rows])  # fmt: skip
+    ).fit(X[core_rows])  # fmt: skip
     fine = clusterer.labels_
     n_fine = int(fine.max()) + 1 if len(fine) and fine.max() >= 0 else 0
     fine_c = clusterer.centroids_[:n_fine]
+    sizes = np.bincount(fine[fine >= 0], minlength=n_fine)
 
-    # 3. broad parents of the fine themes
-    parent = group_fine_clusters(fine_c) if cfg.subthemes else np.arange(n_fine)
+    # 3. broad parents of the fine themes, and sub-themes: siblings merged to a readable number
+    # With last run's assignments, a fine theme whose statements mostly sat in one broad theme
+    # stays under it (the broad cut is not redrawn each night); the others are grouped afresh.
+    prev_theme_b = np.array([x if x is not None and re.match(_BROAD_ID, str(x)) else None for x in prev_theme],
+                            dtype=object)  # fmt: skip
+    inherited = _inherited_parents(fine, prev_theme_b[core_rows], n_fine)
+    kept_ids = list(dict.fromkeys(x for x in inherited if x is not None))
+    parent = np.full(n_fine, OUTLIER, dtype=np.int64)
+    for j, pid in enumerate(kept_ids):
+        parent[np.array([x == pid for x in inherited], dtype=bool)] = j
+    fresh = np.flatnonzero(parent < 0)
+    if len(fresh):
+        grouped = (
+            group_fine_clusters(
+                fine_c[fresh], cfg.min_themes if not kept_ids else 1, max(1, cfg.max_themes - len(kept_ids)),
+                sizes[fresh],
+            )
+            if cfg.subthemes
+            else np.arange(len(fresh))
+        )  # fmt: skip
+        parent[fresh] = len(kept_ids) + grouped
     n_broad = int(parent.max()) + 1 if n_fine else 0
-    broad_of_row = np.where(fine >= 0, parent[np.maximum(fine, 0)] if n_fine else -1, OUTLIER)
-    broad_c = centroids_of(X[free_rows], broad_of_row, n_broad)
+    min_sub = max(cfg.min_cluster_size, int(np.ceil(cfg.min_subtheme_share * len(free_rows))))
+    sub_of_fine = np.full(n_fine, OUTLIER, dtype=np.int64)
+    sub_parent: list[int] = []
+    for b in range(n_broad):
+        children = np.flatnonzero(parent == b)
+        if not cfg.subthemes or cfg.max_subthemes < 2:
+            break
+        g = merge_siblings(fine_c[children], sizes[children], cfg.max_subthemes, min_sub)
+        if g.max() >= 1:  # a broad theme of one group has no sub-themes
+            sub_of_fine[children] = len(sub_parent) + g
+            sub_parent.extend([b] * (int(g.max()) + 1))
+    sub_parent_a = np.asarray(sub_parent, dtype=np.int64)
+    broad_lab = np.full(n, OUTLIER, dtype=np.int64)
+    sub_lab = np.full(n, OUTLIER, dtype=np.int64)
+    if n_fine:
+        broad_lab[core_rows] = np.where(fine >= 0, parent[np.maximum(fine, 0)], OUTLIER)
+        sub_lab[core_rows] = np.where(fine >= 0, sub_of_fine[np.maximum(fine, 0)], OUTLIER)
+    broad_c = centroids_of(X, broad_lab, n_broad)
+    sub_c = centroids_of(X, sub_lab, len(sub_parent))
 
-    # 4. ids, matched to last run's
-    broad_ids, fine_ids, broad_matched, fine_matched = _assign_ids(broad_c, parent, fine_c, prev, cfg.match_similarity)
+    def nearest_sub(rows: np.ndarray) -> None:
+        # a row of a broad theme with sub-themes joins the nearest of them
+        for i in rows:
+            kids = np.flatnonzero(sub_parent_a == broad_lab[i])
+            sub_lab[i] = kids[int(np.argmax(sub_c[kids] @ X[i]))] if len(kids) else OUTLIER
+
+    # 3b. filler joins a theme only when it is as close to it as a typical member
+    fill_rows = np.setdiff1d(free_rows, core_rows)
+    if len(fill_rows) and n_broad:
+        thr = _fit_thresholds(X, broad_lab, broad_c, cfg.filler_z)
+        S = X[fill_rows] @ broad_c.T
+        best = S.argmax(axis=1)
+        ok = S[np.arange(len(best)), best] >= thr[best]
+        broad_lab[fill_rows[ok]] = best[ok]
+        nearest_sub(fill_rows[ok])
+
+    # 4. ids: last run's by shared statements, then by centroid; statements that still fit stay
+    next_n = max(next_theme_number(prev["theme_id"]), next_theme_number(prev_theme))
+
+    def new_broad_id() -> str:
+        nonlocal next_n
+        next_n += 1
+        return f"T{next_n - 1:04d}"
+
+    is_prev_broad = prev["theme_id"].astype(str).str.match(_BROAD_ID) if len(prev) else pd.Series([], dtype=bool)
+    prev_broad = prev[is_prev_broad.to_numpy(dtype=bool)] if len(prev) else prev
+    broad_ids, broad_matched = _name_groups(
+        broad_lab, broad_c, prev_theme_b, prev_broad, cfg, new_broad_id, fixed=dict(enumerate(kept_ids))
+    )
+    sticky = cfg.sticky_z is not None and previous_assignments is not None
+    if sticky:
+        index = {bid: b for b, bid in enumerate(broad_ids)}
+        prev_idx = np.array([index.get(x, OUTLIER) if x is not None else OUTLIER for x in prev_theme_b])
+        moved = _stick(X, free_rows, broad_lab, prev_idx, broad_c, cfg.sticky_z)
+        changed = np.flatnonzero(moved != broad_lab)
+        broad_lab = moved
+        nearest_sub(changed)
+        broad_c = centroids_of(X, broad_lab, n_broad)
+        sub_c = centroids_of(X, sub_lab, len(sub_parent))
+    sub_ids: list[str] = [""] * len(sub_parent)
+    sub_matched = [False] * len(sub_parent)
+    for b, bid in enumerate(broad_ids):
+        kids = np.flatnonzero(sub_parent_a == b)
+        if not len(kids):
+            continue
+        local = np.full(n, OUTLIER, dtype=np.int64)
+        for j, kid in enumerate(kids):
+            local[sub_lab == kid] = j
+        prev_sub_b = np.array([x if x is not None and str(x).startswith(bid + ".") else None for x in prev_sub],
+                              dtype=object)  # fmt: skip
+        cands = prev[prev["parent_id"] == bid] if len(prev) else prev
+        nxt = max(next_subtheme_number(bid, cands["theme_id"]) if len(cands) else 1,
+                  next_subtheme_number(bid, prev_sub_b))  # fmt: skip
+
+        def new_sub_id(bid: str = bid) -> str:
+            nonlocal nxt
+            nxt += 1
+            return f"{bid}.{nxt - 1}"
+
+        names, matched = _name_groups(local, sub_c[kids], prev_sub_b, cands, cfg, new_sub_id)
+        if sticky:
+            index = {sid: j for j, sid in enumerate(names)}
+            prev_idx = np.array([index.get(x, OUTLIER) if x is not None else OUTLIER for x in prev_sub_b])
+            rows = np.flatnonzero(broad_lab == b)
+            local = _stick(X, rows, local, prev_idx, sub_c[kids], cfg.sticky_z)
+            sub_lab[rows] = np.where(local[rows] >= 0, kids[np.maximum(local[rows], 0)], sub_lab[rows])
+        for j, kid in enumerate(kids):
+            sub_ids[kid], sub_matched[kid] = names[j], matched[j]
+    broad_c = centroids_of(X, broad_lab, n_broad)
+    sub_c = centroids_of(X, sub_lab, len(sub_parent))
 
     theme = np.full(n, None, dtype=object)
     sub = np.full(n, None, dtype=object)
     for i, s in zip(fit_rows[seed_of >= 0], seed_of[seed_of >= 0], strict=True):
         theme[i] = seeds[s].theme_id
-    for i, f in zip(free_rows, fine, strict=True):
-        theme[i] = OTHER if f < 0 else broad_ids[parent[f]]
-        sub[i] = (fine_ids[f] or None) if f >= 0 else None
+    for i in free_rows:
+        theme[i] = OTHER if broad_lab[i] < 0 else broad_ids[broad_lab[i]]
+        sub[i] = sub_ids[sub_lab[i]] if broad_lab[i] >= 0 and sub_lab[i] >= 0 else None
 
     # 5. duplicates follow their first copy; orphans go to the nearest theme
     ids = st["statement_id"].astype(str).to_numpy()
@@ -218,7 +367,7 @@ def build_themes(
         j = pos.get(str(st.at[i, "is_duplicate_of"]))
         if j is not None and theme[j] is not None:
             theme[i], sub[i] = theme[j], sub[j]
-    all_c = {bid: broad_c[b] for b, bid in enumerate(broad_ids)}
+    all_c = {bid: broad_c[b] for b, bid in enumerate(broad_ids) if (broad_lab == b).any()}
     for s in seeds:
         members = np.flatnonzero(theme == s.theme_id)
         all_c[s.theme_id] = (
@@ -243,9 +392,9 @@ def build_themes(
     )
 
     # 6. table of themes with labels and examples
-    fine_c_by_id = {fid: fine_c[f] for f, fid in enumerate(fine_ids) if fid}
+    fine_c_by_id = {sid: sub_c[j] for j, sid in enumerate(sub_ids) if sid and (sub_lab == j).any()}
     status = {bid: ("stable" if m else "emerging") for bid, m in zip(broad_ids, broad_matched, strict=True)}
-    status.update({fid: ("stable" if m else "emerging") for fid, m in zip(fine_ids, fine_matched, strict=True) if fid})
+    status.update({sid: ("stable" if m else "emerging") for sid, m in zip(sub_ids, sub_matched, strict=True) if sid})
     prev_ids = set(prev["theme_id"].astype(str)) if len(prev) else set()
     status.update({s.theme_id: ("stable" if s.theme_id in prev_ids else "emerging") for s in seeds})
     themes = _theme_table(st, X, themed, theme, sub, all_c, fine_c_by_id, seeds, status, prev, cfg)
@@ -342,7 +491,10 @@ def _theme_table(
 
     table = pd.DataFrame.from_records(records, columns=[*THEME_COLUMNS, "label_language"])
     if len(prev):
-        gone = prev[~prev["theme_id"].astype(str).isin(set(table["theme_id"])) & (prev["theme_id"] != OTHER)]
+        was_faded = prev["status"].eq("faded") if "status" in prev else pd.Series(False, index=prev.index)
+        gone = prev[
+            ~prev["theme_id"].astype(str).isin(set(table["theme_id"])) & (prev["theme_id"] != OTHER) & ~was_faded
+        ]
         if len(gone):
             faded = gone.drop(columns=["_c"]).copy()
             faded["status"] = "faded"

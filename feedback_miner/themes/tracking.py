@@ -1,4 +1,8 @@
-"""Theme identity across runs: tonight's centroids are matched one-to-one to last run's."""
+"""Theme identity across runs: tonight's themes are matched one-to-one to last run's.
+
+First by the statements they share (when last run's assignments are known), then, for themes
+with no such match, by centroid similarity.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 
@@ -23,6 +28,32 @@ def match_centroids(new: np.ndarray, old: np.ndarray, threshold: float) -> list[
     for r, c in zip(rows, cols, strict=True):
         if S[r, c] >= threshold:
             out[r] = int(c)
+    return out
+
+
+def match_by_overlap(
+    new: Sequence[int], old: Sequence[object], min_overlap: float
+) -> dict[int, str]:
+    """Map tonight's group index -> last run's theme id by shared statements.
+
+    ``new`` and ``old`` are, for each statement present in both runs, its group tonight (-1:
+    none) and its theme id last run (None: none). Hungarian assignment on the contingency table
+    maximises the number of statements that keep their id; a pair is a match when the shared
+    statements are at least ``min_overlap`` of the larger of the two (on common statements), so a
+    stray statement does not carry an id over.
+    """
+    df = pd.DataFrame({"new": np.asarray(new, dtype=np.int64), "old": pd.Series(list(old), dtype=object)})
+    df = df[(df["new"] >= 0) & df["old"].notna()]
+    if df.empty:
+        return {}
+    table = pd.crosstab(df["new"], df["old"].astype(str))
+    M = table.to_numpy(dtype=np.float64)
+    rows, cols = linear_sum_assignment(-M)
+    n_new, n_old = M.sum(axis=1), M.sum(axis=0)
+    out = {}
+    for r, c in zip(rows, cols, strict=True):
+        if M[r, c] > 0 and M[r, c] >= min_overlap * max(n_new[r], n_old[c]):
+            out[int(table.index[r])] = str(table.columns[c])
     return out
 
 

@@ -1,0 +1,85 @@
+"""Two levels an analyst can read: fine clusters grouped under broad themes and merged into sub-themes."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from sklearn.metrics import silhouette_score
+
+from feedback_miner.themes.cluster import normalize_rows
+
+
+def _order_by_size(labels: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Renumber groups 0..m-1 by decreasing weight (ties by first occurrence)."""
+    w = np.ones(len(labels)) if weights is None else np.asarray(weights, dtype=np.float64)
+    ids, first = np.unique(labels, return_index=True)
+    size = np.array([w[labels == i].sum() for i in ids])
+    order = ids[np.lexsort((first, -size))]
+    remap = {int(o): i for i, o in enumerate(order)}
+    return np.array([remap[int(x)] for x in labels], dtype=np.int64)
+
+
+def group_fine_clusters(
+    centroids: np.ndarray, min_groups: int = 1, max_groups: int | None = None, sizes: np.ndarray | None = None
+) -> np.ndarray:
+    """Broad parent (0..m-1, by decreasing size) of each fine cluster.
+
+    Ward agglomeration of the fine centroids (unit vectors, so Euclidean ranks like cosine;
+    Ward keeps groups balanced where average linkage chains everything into one). The number
+    of parents is the cut with the best silhouette between sqrt(k)/2 and 2 sqrt(k) for k fine
+    clusters, kept within [min_groups, max_groups]: a report reads well with 8-25 broad themes.
+    """
+    k = len(centroids)
+    if k < 4:
+        return np.arange(k)
+    Z = linkage(centroids.astype(np.float64), method="ward")
+    D = np.clip(1.0 - centroids @ centroids.T, 0.0, 2.0)
+    np.fill_diagonal(D, 0.0)
+    hi = min(k - 1, int(np.ceil(2 * np.sqrt(k))), max_groups or k)
+    lo = min(hi, max(2, round(np.sqrt(k) / 2), min_groups))
+    best, best_score = None, -np.inf
+    for m in range(lo, hi + 1):
+        lab = fcluster(Z, m, criterion="maxclust") - 1
+        n_groups = len(set(lab))
+        if n_groups < 2 or n_groups >= k:
+            continue
+        score = silhouette_score(D, lab, metric="precomputed")
+        if score > best_score + 1e-9:
+            best, best_score = lab, score
+    if best is None:
+        best = fcluster(Z, max(hi, 1), criterion="maxclust") - 1
+    return _order_by_size(best, sizes)
+
+
+def merge_siblings(
+    centroids: np.ndarray, sizes: np.ndarray, max_groups: int, min_size: int
+) -> np.ndarray:
+    """Sub-theme (0..m-1) of each fine cluster of one broad theme.
+
+    Ward cut into at most ``max_groups``; then a group smaller than ``min_size`` statements joins
+    its most similar sibling, until every group is big enough. One group left: no sub-themes.
+    """
+    k = len(centroids)
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    if k == 1 or max_groups <= 1:
+        return np.zeros(k, dtype=np.int64)
+    lab = (
+        fcluster(linkage(centroids.astype(np.float64), method="ward"), max_groups, criterion="maxclust") - 1
+        if k > max_groups
+        else np.arange(k)
+    )
+    sizes = np.asarray(sizes, dtype=np.float64)
+    while True:
+        ids = np.unique(lab)
+        if len(ids) <= 1:
+            break
+        tot = np.array([sizes[lab == i].sum() for i in ids])
+        if tot.min() >= min_size:
+            break
+        small = ids[int(np.argmin(tot))]
+        C = normalize_rows(np.vstack([(centroids[lab == i] * sizes[lab == i, None]).sum(0) for i in ids]))
+        sims = C @ C[ids == small][0]
+        sims[ids == small] = -np.inf
+        lab[lab == small] = ids[int(np.argmax(sims))]
+    return _order_by_size(np.unique(lab, return_inverse=True)[1], sizes)

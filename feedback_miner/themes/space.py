@@ -1,0 +1,60 @@
+"""The vector space themes are found in: language-centred vectors, and which statements shape it.
+
+Multilingual e5 vectors carry a language component: two Italian statements about different
+things can be closer than an Italian and an English one about the same thing. Subtracting each
+language's mean vector removes most of that shared offset (a well-known cheap fix for
+multilingual sentence embeddings), so clusters follow meaning.
+
+Filler statements ("Same story last month.", "Ogni singola volta.") carry no theme of their own
+but repeat across customers and would form themes; :func:`filler_mask` finds them so that the
+clustering can leave them out of the fit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from feedback_miner.themes.cluster import normalize_rows
+
+POOLED = "und"
+
+
+def center_by_language(X: np.ndarray, languages: np.ndarray, min_count: int = 20) -> np.ndarray:
+    """Subtract each language's mean vector from its rows, then L2-normalize again.
+
+    Languages with fewer than ``min_count`` rows (too few for a reliable mean) are pooled with
+    ``und``; so is ``und`` itself.
+    """
+    langs = np.asarray(languages, dtype=object).astype(str)
+    values, counts = np.unique(langs, return_counts=True)
+    small = set(values[counts < min_count].tolist()) | {POOLED}
+    group = np.where(np.isin(langs, list(small)), POOLED, langs)
+    out = np.asarray(X, dtype=np.float32).copy()
+    for g in np.unique(group):
+        rows = group == g
+        out[rows] -= out[rows].mean(axis=0)
+    return normalize_rows(out)
+
+
+def _normal_form(texts: pd.Series) -> pd.Series:
+    # Case, punctuation and emoji do not make a filler line different ("Every single time 🙄").
+    return texts.astype(str).str.lower().str.replace(r"[^\w<>]+", " ", regex=True).str.strip()
+
+
+def filler_mask(statements: pd.DataFrame, max_chars: int = 60, min_customers: int = 3) -> np.ndarray:
+    """True for short statements repeated word for word by at least ``min_customers`` customers.
+
+    Ticket subjects are never filler (they name the problem). Customers are counted by
+    ``customer_id`` (by statement where it is missing). ``max_chars`` 0 turns the rule off.
+    """
+    n = len(statements)
+    if max_chars <= 0 or n == 0:
+        return np.zeros(n, dtype=bool)
+    text = statements["text"].astype(str)
+    norm = _normal_form(text)
+    who = statements.get("customer_id", pd.Series(None, index=statements.index))
+    who = who.astype(object).where(who.notna(), statements["statement_id"].astype(str))
+    n_customers = norm.map(pd.DataFrame({"t": norm, "c": who}).groupby("t")["c"].nunique())
+    subject = statements.get("is_subject", pd.Series(False, index=statements.index)).fillna(False).astype(bool)
+    return ((text.str.len() <= max_chars) & (n_customers >= min_customers) & ~subject & (norm != "")).to_numpy()
