@@ -159,6 +159,28 @@ class ThemesConfig(_Section):
     outlier_similarity: float | None = Field(None, ge=-1.0, le=1.0)
     outlier_z: float = Field(4.0, ge=0.0)
     subthemes: bool = Field(True, description="Group fine clusters under broad themes (two levels).")
+    # Granularity an analyst reads: broad themes between these bounds, at most max_subthemes
+    # sub-themes each (fine clusters merged by Ward), every sub-theme >= min_subtheme_share of
+    # the themed statements (and >= min_cluster_size). banking77-like intent data keeps its
+    # fine level with these defaults; raise max_themes / max_subthemes for finer reports.
+    min_themes: int = Field(2, ge=1, description="Fewest broad themes (when there are enough fine clusters).")
+    max_themes: int = Field(25, ge=1, description="Most broad themes.")
+    max_subthemes: int = Field(8, ge=0, description="Most sub-themes under one broad theme (0: one level).")
+    min_subtheme_share: float = Field(
+        0.005, ge=0.0, lt=1.0, description="Smallest sub-theme as a share of the themed statements."
+    )
+    # Low-content statements ("Same story last month.", "Ogni singola volta.") form themes of
+    # their own otherwise. A short statement (not a ticket subject) repeated word for word by
+    # several customers does not shape the themes; it joins a theme only when it is as close to
+    # it as a typical member (z below), else it goes to 'other'.
+    filler_max_chars: int = Field(60, ge=0, description="Longer statements are never filler (0: no filler rule).")
+    filler_min_customers: int = Field(3, ge=2, description="...and the same text from at least this many customers.")
+    filler_z: float = Field(0.0, description="A filler statement joins a theme above its mean minus filler_z sd.")
+    center_languages: bool = Field(
+        True,
+        description="Subtract each language's mean vector (und pooled) before clustering, so that themes "
+        "group by meaning, not by language.",
+    )
     # Fit on at most this many statements; the rest are assigned to the nearest theme.
     fit_sample_size: int = Field(20000, ge=100)
     n_keywords: int = Field(8, ge=1)
@@ -168,8 +190,19 @@ class ThemesConfig(_Section):
     )
     taxonomy: str | None = Field(None, description="YAML file of seeded themes; relative to the config file.")
     taxonomy_similarity: float = 0.80
-    # Matching tonight's themes to last night's.
+    # Matching tonight's themes to last night's: by shared statements first (previous_assignments),
+    # then by centroid similarity (in the language-centred space when center_languages).
     match_similarity: float = Field(0.80, ge=-1.0, le=1.0)
+    match_min_overlap: float = Field(
+        0.3, gt=0.0, le=1.0,
+        description="A new theme takes an old id when they share at least this share of the larger one's statements.",
+    )
+    sticky_z: float | None = Field(
+        2.0,
+        description="With previous_assignments, a statement keeps last run's theme (and sub-theme) while that "
+        "theme still exists and the statement's similarity to it is above its members' mean minus sticky_z "
+        "sd; None: every statement takes tonight's clustering.",
+    )
 
 
 class SentimentConfig(_Section):
