@@ -26,9 +26,15 @@ MANIFEST = "feedback_miner_model.json"
 
 
 def default_models_dir() -> Path:
-    """``$FEEDBACK_MINER_MODELS_DIR``, else the repository's ``models/`` folder."""
+    """``$FEEDBACK_MINER_MODELS_DIR``, else the checkout's ``models/`` folder (editable install),
+    else ``~/.cache/feedback-miner/models`` (installed from a wheel)."""
     env = os.environ.get("FEEDBACK_MINER_MODELS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "models"
+    if env:
+        return Path(env)
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").exists():
+        return checkout / "models"
+    return Path.home() / ".cache" / "feedback-miner" / "models"
 
 
 def _source_fingerprint() -> dict:
@@ -105,7 +111,7 @@ models_app = typer.Typer(help="Prepare the offline multilingual embedding models
 @models_app.command("install")
 def install_command(
     dest: Path = typer.Option(
-        None, help="Folder for the models (default: $FEEDBACK_MINER_MODELS_DIR or the repository's models/)."
+        None, help="Folder for the models (default: $FEEDBACK_MINER_MODELS_DIR or the checkout's models/)."
     ),
     variant: list[str] = typer.Option(list(VARIANTS), "--variant", "-v", help="Variant(s) to build."),
     force: bool = typer.Option(False, help="Rebuild even when up to date."),
