@@ -136,7 +136,7 @@ def previous_themes(store: RunStore, night: str | None = None) -> pd.DataFrame |
     df = store.con.execute("SELECT * EXCLUDE (run_id) FROM run_themes WHERE run_id = ?", [earlier[0]]).df()
     if not len(df):
         return None
-    df = df[df["status"] != "faded"].reset_index(drop=True)
+    # Faded rows stay: their ids are never reused, and a theme that comes back takes its old id.
     for col in ("keywords", "examples", "example_ids", "centroid"):
         if col in df:
             df[col] = df[col].map(lambda v: list(v) if v is not None and not isinstance(v, str) else v)
@@ -311,6 +311,7 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
 
     with clock.stage("themes") as info:
         prev = None if full else previous_themes(store, night)
+        prev_assign = None if full else previous_assignments(store, night)
         taxonomy = None
         if cfg.themes.taxonomy:
             try:
@@ -318,7 +319,8 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
                                          embed=lambda t: embed_texts(list(t), embedder, store)[0])
             except ValueError as e:
                 raise ConfigError(str(e)) from None
-        themes_res = build_themes(statements, vectors, cfg.themes, prev, taxonomy=taxonomy)
+        themes_res = build_themes(statements, vectors, cfg.themes, prev, taxonomy=taxonomy,
+                                  previous_assignments=prev_assign)
         statements = statements.merge(themes_res.assignments, on="statement_id", how="left")
         themes = themes_res.themes
         info.update(themes=int(themes["parent_id"].isna().sum()) if len(themes) else 0,

@@ -60,7 +60,7 @@ def test_validate_lists_quarantine(tmp_path):
     cfg.write_text(yaml.safe_dump({"sources": {"tickets": {"path": str(INPUTS / "tickets.jsonl")}}}))
     res = cli("validate", "--config", str(cfg))
     assert res.returncode == 0, res.stderr
-    assert "tickets: 4 rows read, 2 valid, 2 quarantined" in res.stdout
+    assert "tickets: 4 rows read, 1 valid, 3 quarantined" in res.stdout
     assert "tickets.jsonl:3 [body] empty text" in res.stdout
 
 
