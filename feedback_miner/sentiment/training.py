@@ -46,11 +46,15 @@ def _scores(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, float]:
 
 
 def evaluate_head(
-    model: SentimentModel, embeddings: np.ndarray, labels: Sequence[str], languages: Sequence[str] | None = None
+    model: SentimentModel,
+    embeddings: np.ndarray,
+    labels: Sequence[str],
+    languages: Sequence[str] | None = None,
+    texts: Sequence[str] | None = None,
 ) -> tuple[float, float, pd.DataFrame]:
-    """Accuracy, macro-F1 and a per-language table of a fitted head on labelled embeddings."""
+    """Accuracy, macro-F1 and a per-language table of a fitted head on labelled embeddings (and texts)."""
     y = np.asarray(labels, dtype=object)
-    pred = model.predict_labels(embeddings)
+    pred = model.predict_labels(embeddings, texts)
     acc, f1 = _scores(y, pred)
     rows = []
     if languages is not None:
@@ -83,7 +87,9 @@ def train_head(
         raise ValueError(f"{len(texts)} texts but {len(y)} labels")
     if len(y) < 10:
         raise ValueError(f"only {len(y)} labelled texts: a head needs at least 10 (hundreds are better)")
-    vectors, _ = embed_texts(normalize_texts(texts), embedder, store)
+    clean = normalize_texts(texts)
+    vectors, _ = embed_texts(clean, embedder, store)
+    text_arr = np.asarray(clean, dtype=object)
     langs = np.asarray(languages, dtype=object) if languages is not None else None
     idx = np.arange(len(y))
     counts = pd.Series(y).value_counts()
@@ -94,7 +100,11 @@ def train_head(
         return SentimentModel(embedding_model=embedder.name, embedder=embedder_spec, random_state=seed, **params)
 
     acc, f1, per_lang = evaluate_head(
-        new().fit(vectors[tr], y[tr]), vectors[te], y[te], langs[te] if langs is not None else None
+        new().fit(vectors[tr], y[tr], texts=list(text_arr[tr])),
+        vectors[te],
+        y[te],
+        langs[te] if langs is not None else None,
+        texts=list(text_arr[te]),
     )
     report = TrainReport(
         n_train=len(tr),
@@ -104,7 +114,7 @@ def train_head(
         per_language=per_lang,
         label_counts={c: int(counts.get(c, 0)) for c in CLASSES},
     )
-    model = new().fit(vectors, y, languages=langs)
+    model = new().fit(vectors, y, languages=langs, texts=clean)
     model.metadata_["heldout"] = report.as_dict()
     return model, report
 
