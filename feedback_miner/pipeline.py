@@ -15,6 +15,7 @@ one that opens the run store and writes the run folder. Crash safety:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -35,7 +36,8 @@ from feedback_miner.embed import embed_texts, load_embedder
 from feedback_miner.ingest import IngestResult, ingest
 from feedback_miner.lock import RunLock
 from feedback_miner.outcomes import link_outcomes
-from feedback_miner.prepare import prepare_statements
+from feedback_miner.prepare import STATEMENT_COLUMNS as PREPARED_STATEMENT_COLUMNS
+from feedback_miner.prepare import PrepareResult, prepare_statements
 from feedback_miner.report import ReportInput, render_brief, render_report
 from feedback_miner.sentiment import load_sentiment_model, score_statements, theme_sentiment
 from feedback_miner.store import RunStore
@@ -139,8 +141,69 @@ def previous_themes(store: RunStore, night: str | None = None) -> pd.DataFrame |
     # Faded rows stay: their ids are never reused, and a theme that comes back takes its old id.
     for col in ("keywords", "examples", "example_ids", "centroid"):
         if col in df:
-            df[col] = df[col].map(lambda v: list(v) if v is not None and not isinstance(v, str) else v)
+            df[col] = df[col].map(_as_list)
     return df
+
+
+def _as_list(v: object) -> list | None:
+    """A list cell read back from DuckDB (array, list or missing) as a plain list or None."""
+    if isinstance(v, list | tuple | np.ndarray):
+        return list(v)
+    return None
+
+
+def _section_hash(section) -> str:
+    blob = json.dumps(section.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def reusable_preparation(store: RunStore, documents: pd.DataFrame,
+                         prepare_hash: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Prepared documents and statements from the store whose content and preparation settings are unchanged.
+
+    An incremental night prepares only new or changed documents; boilerplate and duplicates are then
+    detected within that night's batch (``--full`` prepares everything together again).
+    """
+    if not len(documents) or not (store.has_table("documents") and store.has_table("statements")):
+        return None, None
+    keys = documents[["doc_id", "content_hash"]].assign(prepare_hash=prepare_hash)
+    store.con.register("_keys", keys)
+    try:
+        cols = store.con.execute("SELECT * FROM documents LIMIT 0").df().columns
+        if "prepare_hash" not in cols:
+            return None, None
+        docs = store.con.execute(
+            "SELECT d.* FROM documents d JOIN _keys k USING (doc_id, content_hash, prepare_hash)").df()
+        stmt_cols = ", ".join(f's."{c}"' for c in PREPARED_STATEMENT_COLUMNS)
+        stmts = store.con.execute(
+            f"SELECT {stmt_cols} FROM statements s WHERE s.doc_id IN (SELECT d.doc_id FROM documents d "
+            f"JOIN _keys k USING (doc_id, content_hash, prepare_hash))").df()
+    finally:
+        store.con.unregister("_keys")
+    if not len(docs):
+        return None, None
+    return docs, stmts
+
+
+def _merge_preparation(documents: pd.DataFrame, prep: PrepareResult, reused_docs: pd.DataFrame | None,
+                       reused_stmts: pd.DataFrame | None, prepare_hash: str) -> PrepareResult:
+    """Reused + newly prepared rows, in the input's document order (the same order a full run gives)."""
+    docs, stmts = prep.documents.assign(prepare_hash=prepare_hash), prep.statements
+    counts = dict(prep.counts)
+    if reused_docs is not None:
+        docs = pd.concat([reused_docs.reindex(columns=docs.columns), docs], ignore_index=True)
+        stmts = pd.concat([reused_stmts.reindex(columns=stmts.columns), stmts], ignore_index=True)
+        counts["reused_documents"] = len(reused_docs)
+        counts["documents"] = len(docs)
+        counts["statements"] = len(stmts)
+        if "languages" in docs:
+            counts["languages"] = {k: int(v) for k, v in docs["language"].value_counts().items()}
+    order = pd.Series(range(len(documents)), index=documents["doc_id"].to_numpy())
+    docs = docs.assign(_o=docs["doc_id"].map(order)).sort_values("_o", kind="stable").drop(columns="_o")
+    stmts = (stmts.assign(_o=stmts["doc_id"].map(order)).sort_values(["_o", "position"], kind="stable")
+             .drop(columns="_o"))
+    return PrepareResult(documents=docs.reset_index(drop=True), statements=stmts.reset_index(drop=True),
+                         counts=counts)
 
 
 def previous_assignments(store: RunStore, night: str | None = None) -> pd.DataFrame | None:
@@ -289,12 +352,17 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
     night = _night_key(cfg.config_hash(), ing.fingerprints)
 
     with clock.stage("prepare") as info:
+        prepare_hash = _section_hash(cfg.prepare)
+        reused_docs, reused_stmts = (None, None) if full else reusable_preparation(store, documents, prepare_hash)
+        todo = documents if reused_docs is None else documents[~documents["doc_id"].isin(reused_docs["doc_id"])]
         if cfg.run.engine == "ray":
             from feedback_miner.scale import prepare_statements_ray, work_dir_for
 
-            prep = prepare_statements_ray(documents, cfg.prepare, cfg.run, work_dir_for(cfg))
+            prep = prepare_statements_ray(todo, cfg.prepare, cfg.run, work_dir_for(cfg))
         else:
-            prep = prepare_statements(documents, cfg.prepare)
+            prep = prepare_statements(todo, cfg.prepare)
+        prep = _merge_preparation(documents, prep, reused_docs, reused_stmts, prepare_hash)
+        info.update(prepared_documents=len(todo), reused_documents=len(documents) - len(todo))
         statements = prep.statements.reset_index(drop=True)
         info.update(statements=len(statements))
 
@@ -493,7 +561,7 @@ def rebuild_report(cfg: Config, run_id: str = "latest") -> Path:
         history = history[pd.to_datetime(history["run_date"]) <= pd.Timestamp(row["started_at"].iloc[0])]
         statements = store.read_table("statements")
     for col in ("keywords", "examples", "example_ids"):
-        themes[col] = themes[col].map(lambda v: list(v) if v is not None else [])
+        themes[col] = themes[col].map(lambda v: _as_list(v) or [])
     # Rich theme columns (sentiment CI, outcome statistics) are in the run folder's themes.parquet.
     run_dir = Path(row["output_dir"].iloc[0])
     if (run_dir / "themes.parquet").exists():

@@ -121,16 +121,16 @@ class RunStore:
         return self.con.execute("SELECT * FROM runs ORDER BY started_at").df()
 
     def last_successful_run(self) -> dict | None:
-        row = self.con.execute(
+        rows = self.con.execute(
             "SELECT run_id, output_dir FROM runs WHERE status = 'succeeded' ORDER BY finished_at DESC LIMIT 1"
-        ).fetchone()
-        return {"run_id": row[0], "output_dir": row[1]} if row else None
+        ).fetchall()
+        return {"run_id": rows[0][0], "output_dir": rows[0][1]} if rows else None
 
     # ------------------------------------------------------------ tables
 
     def has_table(self, name: str) -> bool:
         q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
-        return bool(self.con.execute(q, [name]).fetchone()[0])
+        return bool(self.con.execute(q, [name]).fetchall()[0][0])
 
     def replace_table(self, name: str, df: pd.DataFrame) -> None:
         """Replace a whole table with a DataFrame (call inside :meth:`transaction`)."""
