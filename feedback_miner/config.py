@@ -208,7 +208,9 @@ class ThemesConfig(_Section):
 class SentimentConfig(_Section):
     model: str = Field(
         "bundled",
-        description="'bundled' (models/sentiment in the repo) or a trained head's folder, relative to the config.",
+        description="'bundled' (models/sentiment: the default, trained on the project's own Apache-2.0 data), "
+        "'research' (models/sentiment-research: tweets, non-commercial, opt-in) or a trained head's folder, "
+        "relative to the config.",
     )
     neutral_band: float | None = Field(
         None,
