@@ -63,6 +63,16 @@ def _print_report(report: TrainReport, out: Path) -> None:
     typer.echo(f"wrote sentiment head to {out} (select it with 'sentiment: {{model: {out}}}' in the config)")
 
 
+def _char_ngrams(value: str) -> tuple[int, int] | None:
+    if not value.strip():
+        return None
+    try:
+        lo, hi = (int(v) for v in value.split(","))
+    except ValueError:
+        raise _fail(f"--char-ngrams must be 'lo,hi' (e.g. '2,5') or empty, got {value!r}") from None
+    return lo, hi
+
+
 def _train_and_save(texts, labels, languages, out: Path, model: str, cache: Path | None, **params) -> None:
     from feedback_miner.embed import load_embedder
     from feedback_miner.store import RunStore
@@ -94,6 +104,9 @@ def train(
     test_size: float = typer.Option(0.2, "--test-size", min=0.05, max=0.5, help="Held-out share."),
     hidden: str = typer.Option("", "--hidden", help="MLP hidden sizes, e.g. '256'; empty: logistic regression."),
     C: float = typer.Option(1.0, "--C", help="Inverse regularisation strength."),
+    char_ngrams: str = typer.Option(
+        "", "--char-ngrams", help="e.g. '2,5': add character n-gram features (the head then reads texts too)."
+    ),
     cache: Path | None = typer.Option(None, "--cache", help="DuckDB file to cache embeddings in."),
 ) -> None:
     """Train a head on your own labelled feedback and report held-out accuracy."""
@@ -109,7 +122,7 @@ def train(
     languages = df[language_col].astype(str).to_numpy() if language_col in df.columns else None
     _train_and_save(
         df[text_col].astype(str).tolist(), labels, languages, out, model, cache,
-        test_size=test_size, hidden_layer_sizes=_hidden(hidden), C=C,
+        test_size=test_size, hidden_layer_sizes=_hidden(hidden), C=C, char_ngrams=_char_ngrams(char_ngrams),
     )  # fmt: skip
 
 
