@@ -254,6 +254,22 @@ class RunConfig(_Section):
         "always", description="always: refit themes on the window each night; assign: keep last night's themes "
         "and assign new statements to them (new clusters only from what does not fit).")
     engine: Literal["local", "ray"] = Field("local", description="Where per-row stages run: this process or Ray.")
+    # engine: ray (docs/scaling.md). Needs the `ray` extra: pip install 'feedback-miner[ray]'.
+    ray_address: str | None = Field(
+        None, description="Ray cluster to join ('auto', 'ray://head:10001'); None: start a local one."
+    )
+    ray_batch_size: int = Field(512, ge=1, description="Rows per map_batches call on a worker.")
+    ray_concurrency: int | None = Field(
+        None, ge=1, description="Worker actors per stage (each loads its model once); None: (cluster CPUs - 1) / "
+        "ray_num_cpus (one CPU left for the read and write tasks)."
+    )
+    ray_num_cpus: float = Field(1.0, gt=0, description="CPUs reserved by each worker actor.")
+    ray_num_gpus: float = Field(0.0, ge=0, description="GPUs per embedding actor (0: CPU actors).")
+    ray_partition_rows: int = Field(20000, ge=1, description="Rows per Parquet partition handed to the workers.")
+    ray_work_dir: str | None = Field(
+        None, description="Folder for the Parquet partitions (shared by driver and workers); None: <output_dir>/.ray."
+    )
+
 
 
 class Config(_Section):

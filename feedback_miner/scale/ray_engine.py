@@ -1,0 +1,476 @@
+"""The per-row stages on Ray Data: prepare, embed, sentiment and theme assignment.
+
+Every stage follows one shape: the driver writes its input as Parquet partitions, a Ray Data
+``map_batches`` with a callable class runs the per-row work (each actor loads its model once), the
+result is written back as Parquet and read by the driver, which puts it into the run store. The
+batch-global decisions of a stage (boilerplate lines, common "names", duplicates) are reduced from
+per-partition counts or per-row keys, so the output equals the local engine's.
+
+Ray is imported lazily: ``engine: local`` needs no Ray installed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from feedback_miner.config import Config, PrepareConfig, RunConfig, SentimentConfig
+from feedback_miner.prepare import (
+    PrepareResult,
+    RedactStep,
+    _statement_frame,
+    boilerplate_keys,
+    boilerplate_line_counts,
+    clean_texts,
+    dedup_groups,
+    finish_document_frame,
+    finish_documents,
+    mark_duplicates,
+    prepare_counts,
+    redact_and_detect,
+)
+from feedback_miner.prepare.dedup import dedup_keys, duplicates_from_keys
+from feedback_miner.prepare.pii import NER_PIPELINES, common_names, load_ner
+
+ROW = "_row"  # global row number of the driver's input: the order every output is restored to
+
+
+# ---------------------------------------------------------------- cluster and files
+
+
+def require_ray():
+    """The ``ray`` module, or an ImportError that says how to install it."""
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError as e:
+        raise ImportError("engine: ray needs Ray Data: pip install 'feedback-miner[ray]' (ray[data]>=2.30)") from e
+    return ray
+
+
+def ensure_ray(run: RunConfig) -> None:
+    """Connect to ``run.ray_address`` (or start a local cluster) unless this process already did."""
+    ray = require_ray()
+    if not ray.is_initialized():
+        ray.init(address=run.ray_address, include_dashboard=False, log_to_driver=False)
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # per-dataset INFO lines drown the job's log
+    ctx.execution_options.preserve_order = True  # outputs are also re-sorted by ROW; this keeps partitions stable
+
+
+def work_dir_for(cfg: Config) -> Path:
+    """Folder of the Parquet partitions: ``run.ray_work_dir`` or ``<output_dir>/.ray``."""
+    return cfg.resolve(cfg.run.ray_work_dir) if cfg.run.ray_work_dir else cfg.output_dir / ".ray"
+
+
+@contextmanager
+def scratch(work_dir: Path, name: str) -> Iterator[Path]:
+    """A fresh sub-folder of ``work_dir``, removed afterwards."""
+    path = Path(work_dir) / f"{name}-{uuid.uuid4().hex[:8]}"
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def write_partitions(frame: pd.DataFrame, folder: Path, rows: int) -> Path:
+    """``frame`` as ``part-NNNNN.parquet`` files of at most ``rows`` rows each (plus a ROW column)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = frame.reset_index(drop=True)
+    if ROW not in frame:
+        frame = frame.assign(**{ROW: np.arange(len(frame), dtype=np.int64)})
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for k, start in enumerate(range(0, max(len(frame), 1), rows)):
+        pq.write_table(table.slice(start, rows), folder / f"part-{k:05d}.parquet")
+    return folder
+
+
+def read_partitions(folder: Path, columns: Sequence[str] | None = None, sort: Sequence[str] = (ROW,)) -> pd.DataFrame:
+    """Every Parquet file under ``folder`` (file by file: partitions may infer different null types)."""
+    files = sorted(Path(folder).rglob("*.parquet"))
+    parts = [pq.read_table(f, columns=list(columns) if columns else None).to_pandas() for f in files]
+    parts = [p for p in parts if len(p)] or parts[:1]
+    if not parts:
+        return pd.DataFrame(columns=list(columns or []))
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return frame.sort_values(list(sort), kind="stable").reset_index(drop=True) if len(frame) else frame
+
+
+def _map_options(run: RunConfig, gpus: float = 0.0) -> dict:
+    ray = require_ray()
+    # By default one CPU stays free of actors: the read/write tasks feeding them need one, and a
+    # pool holding every CPU deadlocks a small cluster (measured: 2 actors on 2 CPUs never start).
+    free = max(ray.cluster_resources().get("CPU", 1) - 1, run.ray_num_cpus)
+    concurrency = run.ray_concurrency or max(1, int(free // run.ray_num_cpus))
+    opts = {"batch_size": run.ray_batch_size, "batch_format": "pandas", "concurrency": concurrency,
+            "num_cpus": run.ray_num_cpus}
+    if gpus:
+        opts["num_gpus"] = gpus
+    return opts
+
+
+def _batch_counts(n: int, counts: dict) -> list[str]:
+    # Per-batch totals ride on the batch's first row ("" elsewhere): summing the column over all
+    # rows gives the stage's totals however Ray splits or merges the blocks later.
+    return [json.dumps(counts)] + [""] * (n - 1) if n else []
+
+
+def _sum_counts(values: Sequence[str]) -> Counter:
+    total: Counter = Counter()
+    for v in values:
+        if v:
+            total.update(json.loads(v))
+    return total
+
+
+# ---------------------------------------------------------------- prepare
+
+_SUBJECT, _BODY, _SPANS, _PIECES, _COUNTS = "_subject", "_body", "_spans", "_pieces", "_counts"
+
+
+def _doc_columns(batch: pd.DataFrame) -> pd.DataFrame:
+    return batch[[c for c in batch.columns if not c.startswith("_") or c == ROW]]
+
+
+class _CleanDocuments:
+    """Pass 1: cleaned subject and body of every document."""
+
+    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        subjects, bodies = clean_texts(batch)
+        return batch.assign(**{_SUBJECT: subjects, _BODY: bodies})
+
+
+def _boilerplate_partial(batch: pd.DataFrame, sources: list[str], min_chars: int) -> pd.DataFrame:
+    cfg = PrepareConfig(boilerplate_min_chars=min_chars)
+    in_scope = batch["source"].astype(str).isin(sources).to_numpy() if "source" in batch else np.zeros(len(batch), bool)
+    counts = boilerplate_line_counts(batch.loc[in_scope, _BODY].tolist(), cfg)
+    return pd.DataFrame({"key": list(counts), "n": np.fromiter(counts.values(), np.int64, len(counts))})
+
+
+class _RedactDocuments:
+    """Pass 2: boilerplate out, PII redacted, language id, person-name spans (models loaded once per actor)."""
+
+    def __init__(self, cfg: PrepareConfig, keys: set[str]):
+        self.cfg, self.keys = cfg, keys
+
+    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        docs = _doc_columns(batch).reset_index(drop=True)
+        step = redact_and_detect(docs, batch[_SUBJECT].tolist(), batch[_BODY].tolist(), self.keys, self.cfg)
+        spans: list[dict] = [{} for _ in range(len(docs))]
+        for (_, target), (idx, found) in step.name_spans.items():
+            for i, s in zip(idx, found, strict=True):
+                spans[i][target] = s
+        out = step.docs.assign(**{
+            _SUBJECT: step.subjects, _BODY: step.bodies, "language": step.langs,
+            "language_confidence": np.asarray(step.confs, dtype=np.float64),
+            _SPANS: [json.dumps(s) for s in spans],
+            _COUNTS: _batch_counts(len(docs), {**step.pii_counts, "_boilerplate": step.boilerplate_removed}),
+        })
+        return out
+
+
+def _name_partial(batch: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for lang, spans in zip(batch["language"], batch[_SPANS], strict=True):
+        for target, found in json.loads(spans).items():
+            rows.extend((lang, target, name) for name in {n for _, _, n in found})
+    frame = pd.DataFrame(rows, columns=["language", "target", "name"])
+    return frame.groupby(["language", "target", "name"], as_index=False).size().rename(columns={"size": "n"})
+
+
+class _FinishDocuments:
+    """Pass 3: names replaced (except common ones), whitespace normalized, statements segmented."""
+
+    def __init__(self, cfg: PrepareConfig, common: dict[tuple[str, str], set[str]]):
+        self.cfg, self.common = cfg, common
+
+    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        batch = batch.reset_index(drop=True)
+        docs = _doc_columns(batch).drop(columns=["language", "language_confidence"])
+        langs = batch["language"].tolist()
+        name_spans: dict[tuple[str, str], tuple[list[int], list]] = {}
+        ner = self.cfg.redact_pii and not self.cfg.keep_raw_text and self.cfg.redact_names and self.cfg.ner_names
+        for lang in NER_PIPELINES if ner else ():
+            idx = [i for i, g in enumerate(langs) if g == lang]
+            if not idx or load_ner(lang) is None:
+                continue
+            found = [json.loads(batch.at[i, _SPANS]) for i in idx]
+            for target in ("bodies", "subjects"):
+                name_spans[(lang, target)] = (idx, [[tuple(s) for s in f.get(target, [])] for f in found])
+        step = RedactStep(docs, batch[_SUBJECT].tolist(), batch[_BODY].tolist(), langs,
+                          batch["language_confidence"].tolist(), Counter(), 0, name_spans)
+        pieces, non_answer = finish_documents(step, self.common, self.cfg)
+        out = finish_document_frame(step, non_answer)
+        return out.assign(**{_SUBJECT: step.subjects, _PIECES: [json.dumps(p) for p in pieces],
+                             _COUNTS: _batch_counts(len(out), dict(step.pii_counts)) if len(out) else [],
+                             "_counts2": batch[_COUNTS].tolist()})
+
+
+def _statements_of(batch: pd.DataFrame) -> pd.DataFrame:
+    """Pass 4: one row per statement, with the per-row dedup keys (hash, length, MinHash signature)."""
+    batch = batch.reset_index(drop=True)
+    docs = _doc_columns(batch)
+    pieces = [json.loads(p) for p in batch[_PIECES]]
+    subjects = batch[_SUBJECT].tolist()
+    frame = _statement_frame(docs, subjects, pieces, batch["language"].tolist(),
+                             batch["language_confidence"].tolist())
+    per_doc = np.asarray([int(bool(s)) + len(p) for s, p in zip(subjects, pieces, strict=True)], dtype=np.int64)
+    keys, lengths, sig = dedup_keys(frame["text"].tolist())
+    return frame.assign(**{ROW: np.repeat(batch[ROW].to_numpy(), per_doc), "_dedup_key": keys,
+                           "_dedup_len": lengths, "_minhash": [s.tobytes() for s in sig]})
+
+
+def prepare_statements_ray(documents: pd.DataFrame, cfg: PrepareConfig, run: RunConfig,
+                           work_dir: Path) -> PrepareResult:
+    """:func:`feedback_miner.prepare.prepare_statements` with the per-document work on Ray workers.
+
+    Same inputs and output (frames equal to the local engine's). Passes: clean -> boilerplate
+    counts (reduced by key on the cluster) -> redact + language + name spans -> common-name counts
+    -> names, segmentation -> statements with dedup keys; duplicates are resolved on the driver
+    over 16-byte hashes and MinHash signatures (no text comparison on the driver).
+    """
+    if not len(documents):  # nothing to distribute (an incremental night with no new documents)
+        from feedback_miner.prepare import prepare_statements
+
+        return prepare_statements(documents, cfg)
+    ensure_ray(run)
+    import ray
+
+    opts = _map_options(run)
+    with scratch(work_dir, "prepare") as tmp:
+        docs = documents.reset_index(drop=True)
+        write_partitions(docs, tmp / "documents", run.ray_partition_rows)
+        cleaned = ray.data.read_parquet(str(tmp / "documents")).map_batches(_CleanDocuments, **opts).materialize()
+
+        # -- global: boilerplate lines by document frequency in the in-scope sources
+        n_in_scope = int(docs["source"].astype(str).isin(cfg.boilerplate_sources).sum()) if "source" in docs else 0
+        partial = cleaned.map_batches(_boilerplate_partial, batch_format="pandas", fn_kwargs={
+            "sources": list(cfg.boilerplate_sources), "min_chars": cfg.boilerplate_min_chars})
+        totals = _reduce_counts(partial, ["key"])
+        keys = boilerplate_keys(Counter(dict(zip(totals["key"], totals["n"], strict=True))), n_in_scope, cfg)
+
+        redacted = cleaned.map_batches(_RedactDocuments, fn_constructor_args=(cfg, keys), **opts).materialize()
+
+        # -- global: a "name" in many documents of a language is a brand, not a person
+        names = _reduce_counts(redacted.map_batches(_name_partial, batch_format="pandas"),
+                               ["language", "target", "name"])
+        n_lang = _reduce_counts(redacted.select_columns(["language"]).map_batches(
+            lambda b: b.groupby("language", as_index=False).size().rename(columns={"size": "n"}),
+            batch_format="pandas"), ["language"])
+        per_lang = dict(zip(n_lang["language"], n_lang["n"], strict=True))
+        common = {
+            (lang, target): common_names(Counter(dict(zip(g["name"], g["n"], strict=True))), int(per_lang[lang]))
+            for (lang, target), g in names.groupby(["language", "target"])
+        }
+
+        finished = redacted.map_batches(_FinishDocuments, fn_constructor_args=(cfg, common), **opts).materialize()
+        finished.map_batches(_statements_of, batch_format="pandas").write_parquet(str(tmp / "statements"))
+        finished.drop_columns([_PIECES]).write_parquet(str(tmp / "documents_out"))
+
+        out_docs = read_partitions(tmp / "documents_out")
+        statements = read_partitions(tmp / "statements", sort=(ROW, "position"))
+
+    pii = _sum_counts(out_docs["_counts2"]) + _sum_counts(out_docs[_COUNTS])
+    boiler = int(pii.pop("_boilerplate", 0))
+    out_docs = out_docs[list(documents.columns) + ["language", "language_confidence", "is_non_answer"]]
+    out_docs = out_docs.reset_index(drop=True)
+    if "subject" in out_docs:  # the local engine keeps subjects as an object column with None
+        out_docs["subject"] = pd.Series(out_docs["subject"].astype(object).where(out_docs["subject"].notna(), None),
+                                        dtype="object")
+
+    # -- global: duplicates, in statement order, from the workers' keys
+    sig = np.frombuffer(b"".join(statements["_minhash"]), dtype=np.uint32).reshape(len(statements), -1) \
+        if len(statements) else np.zeros((0, 64), np.uint32)
+    dups = duplicates_from_keys(statements["_dedup_key"].tolist(), statements["_dedup_len"].to_numpy(),
+                                lambda rows: sig[rows], cfg.near_duplicate_threshold, cfg.dedup_min_chars,
+                                groups=dedup_groups(statements, cfg))
+    statements = statements.drop(columns=[ROW, "_dedup_key", "_dedup_len", "_minhash"])
+    statements = mark_duplicates(statements, dups)
+    counts = prepare_counts(out_docs, statements, pii, dups.n_exact, dups.n_near, boiler, len(keys), cfg)
+    return PrepareResult(documents=out_docs, statements=statements, counts=counts)
+
+
+def _reduce_counts(ds, by: list[str]) -> pd.DataFrame:
+    """Sum column ``n`` of a dataset of partial counts by ``by`` (a shuffle on the cluster)."""
+    if ds.count() == 0:
+        return pd.DataFrame(columns=[*by, "n"])
+    frame = ds.groupby(by).sum("n").to_pandas()
+    return frame.rename(columns={"sum(n)": "n"})
+
+
+# ---------------------------------------------------------------- embed
+
+
+class _EmbedTexts:
+    """Loads the embedding model once per actor; batch ``text`` -> ``vector`` (float32 list)."""
+
+    def __init__(self, model: str, batch_size: int):
+        from feedback_miner.embed import load_embedder
+
+        self.embedder = load_embedder(model, batch_size)
+
+    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        vectors = self.embedder.encode(batch["text"].tolist()).astype(np.float32)
+        return pd.DataFrame({ROW: batch[ROW].to_numpy(), "vector": list(vectors)})
+
+
+def _probe_embedder(model: str, batch_size: int) -> tuple[str, int]:
+    from feedback_miner.embed import load_embedder
+
+    e = load_embedder(model, batch_size)
+    return e.name, int(e.dim)
+
+
+def read_vectors(folder: Path, dim: int) -> np.ndarray:
+    """(n, dim) float32 from Parquet files of ``ROW, vector`` rows, in ROW order."""
+    frame = read_partitions(folder, columns=[ROW, "vector"])
+    if not len(frame):
+        return np.zeros((0, dim), np.float32)
+    return np.vstack(frame["vector"].to_numpy()).astype(np.float32)
+
+
+class RayEmbedder:
+    """An :class:`feedback_miner.embed.Embedder` whose ``encode`` runs on Ray actors.
+
+    It has the local embedder's ``name`` (so the run store's vector cache is shared by both
+    engines) and is used through :func:`feedback_miner.embed.embed_texts`, which only sends the
+    texts missing from the cache.
+    """
+
+    def __init__(self, model: str, batch_size: int, run: RunConfig, work_dir: Path):
+        self.model, self.batch_size, self.run, self.work_dir = model, batch_size, run, Path(work_dir)
+        self._meta: tuple[str, int] | None = None
+
+    def _describe(self) -> tuple[str, int]:
+        if self._meta is None:
+            ensure_ray(self.run)
+            import ray
+
+            self._meta = ray.get(ray.remote(num_cpus=0)(_probe_embedder).remote(self.model, self.batch_size))
+        return self._meta
+
+    @property
+    def name(self) -> str:
+        return self._describe()[0]
+
+    @property
+    def dim(self) -> int:
+        return self._describe()[1]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, self.dim), np.float32)
+        with scratch(self.work_dir, "embed") as tmp:
+            write_partitions(pd.DataFrame({"text": list(texts)}), tmp / "texts", self.run.ray_partition_rows)
+            embed_dataset(tmp / "texts", tmp / "vectors", self.model, self.batch_size, self.run)
+            return read_vectors(tmp / "vectors", self.dim)
+
+
+def embed_dataset(texts_dir: Path, out_dir: Path, model: str, batch_size: int, run: RunConfig) -> Path:
+    """Parquet ``ROW, text`` partitions -> Parquet ``ROW, vector`` written by embedding actors."""
+    ensure_ray(run)
+    import ray
+
+    ds = ray.data.read_parquet(str(texts_dir), columns=[ROW, "text"])
+    ds.map_batches(_EmbedTexts, fn_constructor_args=(model, batch_size), **_map_options(run, run.ray_num_gpus)) \
+        .write_parquet(str(out_dir))
+    return out_dir
+
+
+# ---------------------------------------------------------------- sentiment
+
+
+class _ScoreSentiment:
+    """The sentiment head (shipped to each actor once) on a batch of ``vector`` rows."""
+
+    def __init__(self, model, cfg: SentimentConfig):
+        self.model, self.cfg = model, cfg
+
+    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        from feedback_miner.sentiment import score_statements
+
+        X = np.vstack(batch["vector"].to_numpy()).astype(np.float32)
+        scored = score_statements(batch[["statement_id"]], X, self.model, self.cfg)
+        return scored.assign(**{ROW: batch[ROW].to_numpy()})
+
+
+def score_dataset(vectors_dir: Path, out_dir: Path, model, cfg: SentimentConfig, run: RunConfig) -> Path:
+    """Parquet ``ROW, statement_id, vector`` -> ``ROW, statement_id, sentiment, sentiment_label``."""
+    ensure_ray(run)
+    import ray
+
+    ds = ray.data.read_parquet(str(vectors_dir), columns=[ROW, "statement_id", "vector"])
+    ds.map_batches(_ScoreSentiment, fn_constructor_args=(model, cfg), **_map_options(run)).write_parquet(str(out_dir))
+    return out_dir
+
+
+def score_statements_ray(statements: pd.DataFrame, embeddings: np.ndarray, model, cfg: SentimentConfig,
+                         run: RunConfig, work_dir: Path) -> pd.DataFrame:
+    """:func:`feedback_miner.sentiment.score_statements` on Ray actors; same columns and rows."""
+    from feedback_miner.sentiment import SentimentModelError
+
+    if len(statements) != len(embeddings):
+        raise SentimentModelError(f"{len(statements)} statements but {len(embeddings)} embeddings")
+    with scratch(work_dir, "sentiment") as tmp:
+        frame = pd.DataFrame({"statement_id": statements["statement_id"].to_numpy(),
+                              "vector": list(np.asarray(embeddings, dtype=np.float32))})
+        write_partitions(frame, tmp / "vectors", run.ray_partition_rows)
+        score_dataset(tmp / "vectors", tmp / "scores", model, cfg, run)
+        scored = read_partitions(tmp / "scores")
+    return scored.drop(columns=[ROW]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- themes: assign on workers
+
+
+class _AssignThemes:
+    """A fitted :class:`feedback_miner.themes.DensityClusterer`'s nearest-centroid rule, per batch."""
+
+    def __init__(self, clusterer):
+        self.clusterer = clusterer
+
+    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        from feedback_miner.themes.cluster import normalize_rows
+
+        X = normalize_rows(np.vstack(batch["vector"].to_numpy()).astype(np.float32))
+        labels = self.clusterer.assign(X, self.clusterer.centroids_)
+        return pd.DataFrame({ROW: batch[ROW].to_numpy(), "label": labels})
+
+
+def assign_dataset(vectors_dir: Path, out_dir: Path, clusterer, run: RunConfig) -> Path:
+    """Parquet ``ROW, vector`` -> ``ROW, label``: every row to its nearest fitted theme (or -1)."""
+    ensure_ray(run)
+    import ray
+
+    ds = ray.data.read_parquet(str(vectors_dir), columns=[ROW, "vector"])
+    ds.map_batches(_AssignThemes, fn_constructor_args=(clusterer,), **_map_options(run)).write_parquet(str(out_dir))
+    return out_dir
+
+
+def stratified_sample(strata: pd.Series, size: int, seed: int) -> np.ndarray:
+    """Sorted row positions of a sample of ``size`` rows with each stratum (e.g. language x source)
+    represented in proportion, at least one row per stratum."""
+    n = len(strata)
+    if n <= size:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    codes, _ = pd.factorize(strata, use_na_sentinel=False)
+    picked = []
+    for c in range(int(codes.max()) + 1):
+        rows = np.flatnonzero(codes == c)
+        k = max(1, round(size * len(rows) / n))
+        picked.append(rng.choice(rows, min(k, len(rows)), replace=False))
+    return np.sort(np.concatenate(picked))
