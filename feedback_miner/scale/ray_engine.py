@@ -384,7 +384,7 @@ def embed_dataset(texts_dir: Path, out_dir: Path, model: str, batch_size: int, r
     ensure_ray(run)
     import ray
 
-    ds = ray.data.read_parquet(str(texts_dir), columns=[ROW, "text"])
+    ds = ray.data.read_parquet(str(texts_dir)).select_columns([ROW, "text"])
     ds.map_batches(_EmbedTexts, fn_constructor_args=(model, batch_size), **_map_options(run, run.ray_num_gpus)) \
         .write_parquet(str(out_dir))
     return out_dir
@@ -412,7 +412,7 @@ def score_dataset(vectors_dir: Path, out_dir: Path, model, cfg: SentimentConfig,
     ensure_ray(run)
     import ray
 
-    ds = ray.data.read_parquet(str(vectors_dir), columns=[ROW, "statement_id", "vector"])
+    ds = ray.data.read_parquet(str(vectors_dir)).select_columns([ROW, "statement_id", "vector"])
     ds.map_batches(_ScoreSentiment, fn_constructor_args=(model, cfg), **_map_options(run)).write_parquet(str(out_dir))
     return out_dir
 
@@ -455,7 +455,7 @@ def assign_dataset(vectors_dir: Path, out_dir: Path, clusterer, run: RunConfig) 
     ensure_ray(run)
     import ray
 
-    ds = ray.data.read_parquet(str(vectors_dir), columns=[ROW, "vector"])
+    ds = ray.data.read_parquet(str(vectors_dir)).select_columns([ROW, "vector"])
     ds.map_batches(_AssignThemes, fn_constructor_args=(clusterer,), **_map_options(run)).write_parquet(str(out_dir))
     return out_dir
 

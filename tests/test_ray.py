@@ -1,0 +1,83 @@
+"""engine: ray gives the local engine's outputs (a local 2-CPU Ray cluster on loopback).
+
+The job runs on a slice of the bundled sample with both engines, each with its own run store;
+half of the Ray store's embedding cache is copied from the local run, so the Ray workers embed the
+other half (the cache logic and the workers are both exercised, at half the embedding cost).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+from test_pipeline import make_config, make_inputs
+
+from feedback_miner.config import load_config
+from feedback_miner.pipeline import run_job
+from feedback_miner.store import RunStore
+
+pytestmark = pytest.mark.slow
+
+ray = pytest.importorskip("ray", reason="ray is not installed: pip install 'feedback-miner[ray]' to test engine: ray")
+pytest.importorskip("ray.data", reason="ray[data] is not installed: pip install 'feedback-miner[ray]'")
+
+PREPARED = ["statement_id", "doc_id", "source", "customer_id", "created_at", "position", "language",
+            "language_confidence", "text", "is_subject", "is_non_answer", "is_duplicate_of"]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def both_runs(tmp_path_factory, cluster):
+    folder = tmp_path_factory.mktemp("ray_job")
+    make_inputs(folder / "inputs", n_surveys=200, n_tickets=100)
+    local_cfg = load_config(make_config(folder, output_dir="out_local"))
+    ray_cfg = load_config(make_config(folder, output_dir="out_ray", engine="ray", ray_partition_rows=120,
+                                      ray_batch_size=64))
+    local = run_job(local_cfg)
+    with RunStore(local_cfg.store_path, read_only=True) as src:
+        cached = src.con.execute("SELECT model, text_hash, vector FROM embeddings ORDER BY text_hash").df()
+    ray_cfg.output_dir.mkdir(parents=True, exist_ok=True)
+    with RunStore(ray_cfg.store_path) as dst:
+        half = cached.iloc[::2]
+        for model, g in half.groupby("model"):
+            dst.put_embeddings(model, g["text_hash"].tolist(), np.vstack(g["vector"].to_numpy()))
+    remote = run_job(ray_cfg)
+    return local, remote, len(cached) - len(half)
+
+
+def test_ray_workers_embedded_what_the_cache_lacked(both_runs):
+    _, remote, missing = both_runs
+    assert remote.manifest["stages"]["embed"]["embedded"] == missing > 0
+
+
+def test_prepared_statements_are_identical(both_runs):
+    local, remote, _ = both_runs
+    a = pd.read_parquet(local.run_dir / "statements.parquet")
+    b = pd.read_parquet(remote.run_dir / "statements.parquet")
+    pd.testing.assert_frame_equal(a[PREPARED], b[PREPARED])
+    pd.testing.assert_frame_equal(pd.read_parquet(local.run_dir / "documents.parquet"),
+                                  pd.read_parquet(remote.run_dir / "documents.parquet"))
+    for key in ("redactions", "languages", "exact_duplicates", "near_duplicates", "boilerplate_lines_removed",
+                "non_answers"):
+        assert local.manifest["counts"][key] == remote.manifest["counts"][key], key
+
+
+def test_themes_sentiment_and_ranking_match(both_runs):
+    local, remote, _ = both_runs
+    a = pd.read_parquet(local.run_dir / "statements.parquet").set_index("statement_id")
+    b = pd.read_parquet(remote.run_dir / "statements.parquet").set_index("statement_id").loc[a.index]
+    themed = a["theme_id"].notna()
+    assert themed.sum() > 300
+    assert adjusted_rand_score(a.loc[themed, "theme_id"], b.loc[themed, "theme_id"]) >= 0.99
+    np.testing.assert_allclose(a["sentiment"], b["sentiment"], atol=1e-5)
+    assert (a["sentiment_label"] == b["sentiment_label"]).mean() >= 0.999
+    top = [p.sort_values("rank").dropna(subset=["rank"])["label"].head(5).tolist()
+           for p in (local.pain_points, remote.pain_points)]
+    assert len(top[0]) == 5 and top[0] == top[1]
