@@ -63,11 +63,13 @@ def sample_statements(n: int) -> list[str]:
 
 def timed(embedder, texts: list[str], repeat: int) -> tuple[np.ndarray, float]:
     embedder.encode(texts[:16])  # warm-up: lazy init, thread pools
-    best, vectors = float("inf"), None
-    for _ in range(repeat):
+    best, vectors, runs = float("inf"), None, 0
+    # Sub-second timings are at the mercy of one burst from a neighbour: repeat those up to 5 times.
+    while runs < repeat or (best < 1.0 and runs < 5):
         t0 = time.perf_counter()
         vectors = embedder.encode(texts)
         best = min(best, time.perf_counter() - t0)
+        runs += 1
     return vectors, len(texts) / best
 
 
