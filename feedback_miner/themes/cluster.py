@@ -59,7 +59,10 @@ def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
 class DensityClusterer:
     """Reduce, cluster with HDBSCAN, reassign near outliers; estimator-like (``fit`` returns self).
 
-    Parameters mirror :class:`feedback_miner.config.ThemesConfig`. After ``fit``:
+    Parameters mirror :class:`feedback_miner.config.ThemesConfig`. ``single_fallback``: where
+    HDBSCAN finds no split, everything is one cluster (True); else (False) HDBSCAN may keep one
+    dense group and the rest are outliers, or all rows are (used to look for new themes among
+    statements that fit no old one). After ``fit``:
     ``labels_`` (one per input row, -1 for outliers), ``centroids_`` (k, d) normalized in the
     input space, ``fitted_on_`` (row indices used for the density fit).
     """
@@ -76,6 +79,7 @@ class DensityClusterer:
         outlier_z: float = 4.0,
         fit_sample_size: int = 20000,
         seed: int = 42,
+        single_fallback: bool = True,
     ):
         self.reducer = reducer
         self.reduce_to = reduce_to
@@ -87,6 +91,7 @@ class DensityClusterer:
         self.outlier_z = outlier_z
         self.fit_sample_size = fit_sample_size
         self.seed = seed
+        self.single_fallback = single_fallback
 
     # ------------------------------------------------------------ steps
 
@@ -119,6 +124,7 @@ class DensityClusterer:
             min_cluster_size=self.min_cluster_size,
             min_samples=self.min_samples,
             cluster_selection_method=self.cluster_selection,
+            allow_single_cluster=not self.single_fallback,
             copy=True,
         )
         return _relabel_by_size(hdb.fit_predict(Z))
@@ -155,6 +161,10 @@ class DensityClusterer:
             return self
         sample_labels = self._density_labels(self._reduce(X[fit_idx]))
         k = int(sample_labels.max()) + 1 if (sample_labels >= 0).any() else 0
+        if k == 0 and not self.single_fallback:
+            self.labels_, self.centroids_, self.fitted_on_ = np.full(n, OUTLIER, np.int64), X[:0], fit_idx
+            self.thresholds_ = np.zeros(0, np.float32)
+            return self
         if k == 0:  # no structure at all: everything is one theme rather than all "other"
             sample_labels[:] = 0
             k = 1

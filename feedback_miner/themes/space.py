@@ -18,6 +18,46 @@ import pandas as pd
 from feedback_miner.themes.cluster import normalize_rows
 
 POOLED = "und"
+LANGUAGE_MEAN_COLUMNS = ["language", "mean", "n_statements"]
+
+
+def fit_language_means(X: np.ndarray, languages: np.ndarray, min_count: int = 20) -> pd.DataFrame:
+    """Mean vector of each language's rows: ``language``, ``mean`` (list of floats), ``n_statements``.
+
+    Languages with fewer than ``min_count`` rows (too few for a reliable mean) are pooled with
+    ``und``; so is ``und`` itself. The frame is what :func:`apply_language_means` needs to put
+    later vectors in the same space (assignment nights reuse the fit night's means).
+    """
+    langs = np.asarray(languages, dtype=object).astype(str)
+    values, counts = np.unique(langs, return_counts=True)
+    small = set(values[counts < min_count].tolist()) | {POOLED}
+    group = np.where(np.isin(langs, list(small)), POOLED, langs)
+    X = np.asarray(X, dtype=np.float32)
+    rows = []
+    for g in np.unique(group):
+        m = group == g
+        rows.append({"language": str(g), "mean": X[m].mean(axis=0).tolist(), "n_statements": int(m.sum())})
+    return pd.DataFrame(rows, columns=LANGUAGE_MEAN_COLUMNS)
+
+
+def apply_language_means(X: np.ndarray, languages: np.ndarray, means: pd.DataFrame) -> np.ndarray:
+    """Subtract each row's language mean (from :func:`fit_language_means`), then L2-normalize again.
+
+    A language without a mean of its own takes the pooled ``und`` mean, or, without one, the
+    statement-weighted mean of all languages.
+    """
+    out = np.asarray(X, dtype=np.float32).copy()
+    if means is None or len(means) == 0 or len(out) == 0:
+        return normalize_rows(out)
+    M = np.vstack([np.asarray(m, dtype=np.float32) for m in means["mean"]])
+    known = {str(k): i for i, k in enumerate(means["language"])}
+    w = means["n_statements"].to_numpy(dtype=np.float64)
+    fallback = M[known[POOLED]] if POOLED in known else (w @ M / max(w.sum(), 1.0)).astype(np.float32)
+    langs = np.asarray(languages, dtype=object).astype(str)
+    for lang in np.unique(langs):
+        rows = langs == lang
+        out[rows] -= M[known[lang]] if lang in known else fallback
+    return normalize_rows(out)
 
 
 def center_by_language(X: np.ndarray, languages: np.ndarray, min_count: int = 20) -> np.ndarray:
@@ -26,15 +66,7 @@ def center_by_language(X: np.ndarray, languages: np.ndarray, min_count: int = 20
     Languages with fewer than ``min_count`` rows (too few for a reliable mean) are pooled with
     ``und``; so is ``und`` itself.
     """
-    langs = np.asarray(languages, dtype=object).astype(str)
-    values, counts = np.unique(langs, return_counts=True)
-    small = set(values[counts < min_count].tolist()) | {POOLED}
-    group = np.where(np.isin(langs, list(small)), POOLED, langs)
-    out = np.asarray(X, dtype=np.float32).copy()
-    for g in np.unique(group):
-        rows = group == g
-        out[rows] -= out[rows].mean(axis=0)
-    return normalize_rows(out)
+    return apply_language_means(X, languages, fit_language_means(X, languages, min_count))
 
 
 def _normal_form(texts: pd.Series) -> pd.Series:
