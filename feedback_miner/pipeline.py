@@ -32,7 +32,7 @@ import pandas as pd
 
 from feedback_miner import __version__
 from feedback_miner.config import Config, ConfigError
-from feedback_miner.embed import embed_texts, load_embedder
+from feedback_miner.embed import embed_texts, load_embedder, same_vectors
 from feedback_miner.ingest import IngestResult, ingest
 from feedback_miner.lock import RunLock
 from feedback_miner.outcomes import link_outcomes
@@ -246,6 +246,8 @@ def theme_history(store: RunStore, include: pd.DataFrame | None = None, run_id: 
     if include is not None and len(include):
         cur = include.reindex(columns=cols[2:]).assign(run_id=run_id, run_date=run_date)[cols]
         hist = pd.concat([hist, cur], ignore_index=True) if len(hist) else cur
+    # The store keeps naive UTC timestamps; this run's are aware.
+    hist["run_date"] = pd.to_datetime(hist["run_date"], utc=True)
     return hist
 
 
@@ -397,9 +399,9 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
     with clock.stage("sentiment") as info:
         model = load_sentiment_model(cfg.sentiment.model, cfg.base_dir)
         sent_vectors = vectors
-        if model.embedding_model != embedder.name:
+        sent_name = getattr(model, "embedder", None) or _embedder_name_for(model.embedding_model)
+        if model.embedding_model != embedder.name and not same_vectors(sent_name, cfg.embedding.model):
             # The head was trained on another embedder's vectors: embed (cached) with that one too.
-            sent_name = getattr(model, "embedder", None) or _embedder_name_for(model.embedding_model)
             sent_embedder = load_embedder(sent_name, cfg.embedding.batch_size)
             sent_vectors, _ = embed_texts(statements["text"].tolist(), sent_embedder,
                                           store if cfg.embedding.cache and not full else None)
@@ -558,7 +560,7 @@ def rebuild_report(cfg: Config, run_id: str = "latest") -> Path:
         themes = store.read_table("run_themes", "WHERE run_id = ?", [run_id]).drop(columns=["run_id"])
         pains = store.read_table("run_pain_points", "WHERE run_id = ?", [run_id]).drop(columns=["run_id"])
         history = theme_history(store)
-        history = history[pd.to_datetime(history["run_date"]) <= pd.Timestamp(row["started_at"].iloc[0])]
+        history = history[history["run_date"] <= pd.Timestamp(row["started_at"].iloc[0], tz="UTC")]
         statements = store.read_table("statements")
     for col in ("keywords", "examples", "example_ids"):
         themes[col] = themes[col].map(lambda v: _as_list(v) or [])

