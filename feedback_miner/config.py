@@ -104,16 +104,19 @@ class SourcesConfig(_Section):
 
 
 class PrepareConfig(_Section):
-    languages: list[str] = ["en", "it", "fr", "ro"]
-    redact_pii: bool = True
-    redact_names: bool = True
-    # Opting out stores raw text; only for data that is already anonymised.
-    keep_raw_text: bool = False
-    min_language_chars: int = 12
-    min_statement_chars: int = 15
-    max_statement_chars: int = 300
-    # A line that repeats in at least this many documents is boilerplate (macros, footers).
-    boilerplate_min_docs: int = 5
+    """Cleaning, PII redaction, language id, statement segmentation and deduplication."""
+
+    languages: list[str] = Field(["en", "it", "fr", "ro"], description="Languages to detect (ISO 639-1); "
+                                 "texts in others are kept and counted as out-of-set.")
+    redact_pii: bool = Field(True, description="Replace e-mails, phones, cards, IBANs, IPs with typed placeholders.")
+    redact_names: bool = Field(True, description="Also replace person names (<PERSON>).")
+    keep_raw_text: bool = Field(False, description="Opt out of redaction and store raw text; only for data "
+                                "that is already anonymised.")
+    min_language_chars: int = Field(12, ge=1, description="Shorter texts get language 'und'.")
+    min_statement_chars: int = Field(15, ge=1, description="Shorter fragments merge with a neighbour.")
+    max_statement_chars: int = Field(300, ge=20, description="Longer sentences split at clause boundaries.")
+    boilerplate_min_docs: int = Field(5, ge=2, description="A line repeated in at least this many documents "
+                                      "is boilerplate (agent macros, footers, auto-replies)...")
     boilerplate_min_chars: int = Field(20, ge=1, description="Shorter lines are never boilerplate.")
     boilerplate_min_share: float = Field(
         0.01, ge=0.0, le=1.0, description="...and in at least this share of the scanned documents."
@@ -121,18 +124,19 @@ class PrepareConfig(_Section):
     boilerplate_sources: list[str] = Field(
         ["ticket"], description="Sources whose bodies are scanned for repeated lines (macros live in tickets)."
     )
-    near_duplicate_threshold: float = Field(0.85, ge=0.0, le=1.0)
+    near_duplicate_threshold: float = Field(0.85, ge=0.0, le=1.0, description="MinHash Jaccard similarity at "
+                                            "or above which two statements are near-duplicates.")
     # Short statements ("Great service") repeat because customers agree, not because they copy.
     dedup_min_chars: int = Field(40, ge=1, description="Statements shorter than this are never duplicates.")
     dedup_scope: Literal["customer", "all"] = Field(
         "customer", description="'customer': copies only within one customer's texts; 'all': across customers."
     )
-    # spaCy NER (en, fr pipelines) for person names; about 2.5x the stage's CPU time (benchmarks/prepare.py).
-    ner_names: bool = True
-    # A text is called a language outside `languages` only when the full model is this sure...
-    out_of_set_min_confidence: float = Field(0.7, ge=0.0, le=1.0)
-    # ...and it has at least this many letters (short texts get mistaken for neighbours: it/es).
-    out_of_set_min_chars: int = Field(40, ge=1)
+    ner_names: bool = Field(True, description="spaCy NER (en, fr pipelines) for person names; about 2.5x the "
+                            "stage's CPU time (benchmarks/prepare.py).")
+    out_of_set_min_confidence: float = Field(0.7, ge=0.0, le=1.0, description="A text is called a language "
+                                             "outside `languages` only when the full model is this sure...")
+    out_of_set_min_chars: int = Field(40, ge=1, description="...and it has at least this many letters (short "
+                                      "texts get mistaken for neighbours: it/es).")
     min_contrast_words: int = Field(2, ge=1, description="Words each side needs before a contrast split.")
 
 
@@ -238,7 +242,7 @@ class OutcomesConfig(_Section):
     low_csat_max: float = Field(2, description="CSAT (1-5) at or below this is 'low'.")
     nps_detractor_max: float = Field(6, description="NPS (0-10) at or below this is a detractor.")
     min_customers: int = Field(10, ge=1, description="Fewer customers mentioning a theme: insufficient evidence.")
-    alpha: float = Field(0.05, gt=0, lt=1)
+    alpha: float = Field(0.05, gt=0, lt=1, description="1 - confidence level of every interval.")
     controls: list[str] | None = Field(
         None, description="Customer columns to adjust for (segment, plan, revenue, tenure_days); None: all present."
     )
@@ -251,7 +255,7 @@ class OutcomesConfig(_Section):
 
 
 class ReportConfig(_Section):
-    title: str = "Customer feedback themes"
+    title: str = Field("Customer feedback themes", description="Title of report.html and pain_points.md.")
     max_quotes: int = Field(5, ge=1, description="Representative quotes shown per theme.")
     max_theme_sections: int = Field(40, ge=1, description="Theme sections in report.html (pain points first).")
     brief_quotes: int = Field(2, ge=0, description="Quotes per pain point in pain_points.md.")
