@@ -71,7 +71,7 @@ def _emerging_groups(X: np.ndarray, cfg: ThemesConfig) -> np.ndarray:
         reducer=cfg.reducer, reduce_to=cfg.reduce_to, n_neighbors=cfg.n_neighbors,
         min_cluster_size=cfg.min_cluster_size, min_samples=cfg.min_samples,
         cluster_selection=cfg.cluster_selection, outlier_similarity=cfg.outlier_similarity,
-        outlier_z=cfg.outlier_z, fit_sample_size=cfg.fit_sample_size, seed=cfg.seed, single_fallback=False,
+        outlier_z=cfg.emerging_z, fit_sample_size=cfg.fit_sample_size, seed=cfg.seed, single_fallback=False,
     ).fit(X)  # fmt: skip
     return clusterer.labels_
 
@@ -93,8 +93,8 @@ def assign_themes(
     keeps its theme and sub-theme while that theme exists; every other statement is new. A new
     statement near a seed of ``taxonomy`` takes the seed (as in :func:`build_themes`); otherwise it
     joins the nearest centroid among sub-themes and broad themes without sub-themes when its
-    similarity reaches that theme's members' mean minus ``cfg.outlier_z`` sd (``cfg.filler_z`` for
-    filler statements, ``cfg.outlier_similarity`` when set), else ``other``. A faded theme whose
+    similarity reaches that theme's members' mean minus ``cfg.outlier_z`` sd (always when None;
+    ``cfg.filler_z`` for filler statements, ``cfg.outlier_similarity`` when set), else ``other``. A faded theme whose
     centroid is nearest comes back ``stable``. ``language_means`` (``ThemeResult.language_means``
     of the run that fitted the centroids) puts the vectors in the centroids' space; without it,
     tonight's per-language means are used. New statements below their nearest theme's mean minus
@@ -179,8 +179,9 @@ def assign_themes(
         best_sim = S[np.arange(len(free)), best]
         near = np.full(n, OUTLIER, dtype=np.int64)
         near[free] = best
-        if cfg.outlier_similarity is not None:
-            thr_content = np.full(len(C_leaf), cfg.outlier_similarity, dtype=np.float32)
+        if cfg.outlier_similarity is not None or cfg.outlier_z is None:
+            thr = cfg.outlier_similarity if cfg.outlier_similarity is not None else -np.inf
+            thr_content = np.full(len(C_leaf), thr, dtype=np.float32)
         else:
             thr_content = _leaf_thresholds(X, kept_leaf, near, C_leaf, cfg.outlier_z)
         thr_filler = _leaf_thresholds(X, kept_leaf, near, C_leaf, cfg.filler_z)

@@ -76,7 +76,7 @@ class DensityClusterer:
         min_samples: int | None = None,
         cluster_selection: Literal["eom", "leaf"] = "eom",
         outlier_similarity: float | None = None,
-        outlier_z: float = 4.0,
+        outlier_z: float | None = None,
         fit_sample_size: int = 20000,
         seed: int = 42,
         single_fallback: bool = True,
@@ -138,6 +138,8 @@ class DensityClusterer:
         """
         if self.outlier_similarity is not None:
             return np.full(C.shape[0], self.outlier_similarity, dtype=np.float32)
+        if self.outlier_z is None:  # every outlier joins its nearest cluster (as BERTopic's reduce_outliers)
+            return np.full(C.shape[0], -np.inf, dtype=np.float32)
         member = labels >= 0
         sims = np.einsum("ij,ij->i", X[member], C[labels[member]])
         counts = np.maximum(np.bincount(labels[member], minlength=C.shape[0]), 1)
