@@ -71,7 +71,7 @@ def _emerging_groups(X: np.ndarray, cfg: ThemesConfig) -> np.ndarray:
         reducer=cfg.reducer, reduce_to=cfg.reduce_to, n_neighbors=cfg.n_neighbors,
         min_cluster_size=cfg.min_cluster_size, min_samples=cfg.min_samples,
         cluster_selection=cfg.cluster_selection, outlier_similarity=cfg.outlier_similarity,
-        outlier_z=cfg.emerging_z, fit_sample_size=cfg.fit_sample_size, seed=cfg.seed, single_fallback=False,
+        outlier_z=None, fit_sample_size=cfg.fit_sample_size, seed=cfg.seed, single_fallback=False,
     ).fit(X)  # fmt: skip
     return clusterer.labels_
 
