@@ -41,7 +41,7 @@ from feedback_miner.prepare import PrepareResult, prepare_statements
 from feedback_miner.report import ReportInput, render_brief, render_report
 from feedback_miner.sentiment import load_sentiment_model, score_statements, theme_sentiment
 from feedback_miner.store import RunStore
-from feedback_miner.themes import build_themes, load_taxonomy
+from feedback_miner.themes import assign_themes, build_themes, load_taxonomy
 
 log = logging.getLogger("feedback_miner")
 
@@ -213,6 +213,18 @@ def previous_assignments(store: RunStore, night: str | None = None) -> pd.DataFr
         return None
     df = store.read_table("run_assignments", "WHERE run_id = ?", [earlier[0]]).drop(columns=["run_id"])
     return df if len(df) else None
+
+
+def previous_language_means(store: RunStore, night: str | None = None) -> pd.DataFrame | None:
+    """Per-language mean vectors last night's centroids were fitted with (the space to assign in)."""
+    earlier = _earlier_nights(store, night)
+    if not store.has_table("run_language_means") or not earlier:
+        return None
+    df = store.read_table("run_language_means", "WHERE run_id = ?", [earlier[0]]).drop(columns=["run_id"])
+    if not len(df):
+        return None
+    df["mean"] = df["mean"].map(lambda v: np.asarray(v, dtype=np.float32))
+    return df
 
 
 def _prune_assignments(store: RunStore, keep: int = 3) -> None:
@@ -389,11 +401,17 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
                                          embed=lambda t: embed_texts(list(t), embedder, store)[0])
             except ValueError as e:
                 raise ConfigError(str(e)) from None
-        themes_res = build_themes(statements, vectors, cfg.themes, prev, taxonomy=taxonomy,
-                                  previous_assignments=prev_assign)
+        if cfg.run.refit == "assign" and prev is not None:
+            # No refit: last night's themes keep their centroids, new statements are assigned to them.
+            themes_res = assign_themes(statements, vectors, cfg.themes, prev, previous_assignments=prev_assign,
+                                       taxonomy=taxonomy, language_means=previous_language_means(store, night))
+        else:
+            themes_res = build_themes(statements, vectors, cfg.themes, prev, taxonomy=taxonomy,
+                                      previous_assignments=prev_assign)
         statements = statements.merge(themes_res.assignments, on="statement_id", how="left")
         themes = themes_res.themes
-        info.update(themes=int(themes["parent_id"].isna().sum()) if len(themes) else 0,
+        info.update(mode="assign" if cfg.run.refit == "assign" and prev is not None else "refit",
+                    themes=int(themes["parent_id"].isna().sum()) if len(themes) else 0,
                     subthemes=int(themes["parent_id"].notna().sum()) if len(themes) else 0)
 
     with clock.stage("sentiment") as info:
@@ -488,6 +506,10 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         store.replace_table("documents", prep.documents)
         store.replace_table("statements", statements)
         store.append_table("run_themes", _store_themes(themes, run_id))
+        if themes_res.language_means is not None and len(themes_res.language_means):
+            means = themes_res.language_means.assign(
+                mean=lambda d: d["mean"].map(lambda v: [float(x) for x in v]), run_id=run_id)
+            store.append_table("run_language_means", means)
         store.append_table("run_assignments", statements.reindex(
             columns=["statement_id", "theme_id", "subtheme_id"]).assign(run_id=run_id))
         _prune_assignments(store)
