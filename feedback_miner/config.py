@@ -156,19 +156,23 @@ class EmbeddingConfig(_Section):
 
 
 class ThemesConfig(_Section):
-    seed: int = 42
+    """Clustering statements into two-level themes, their labels, and their identity across nights."""
+
+    seed: int = Field(42, description="Seed of the reduction and sampling: same input and seed, same themes.")
     reducer: Literal["umap", "pca"] = Field("umap", description="Dimensionality reduction before HDBSCAN.")
     reduce_to: int = Field(5, ge=2, description="Dimensions after reduction, before clustering.")
     n_neighbors: int = Field(15, ge=2, description="UMAP neighbourhood size.")
     min_cluster_size: int = Field(10, ge=2, description="HDBSCAN: smallest fine theme.")
-    min_samples: int | None = None
-    cluster_selection: Literal["eom", "leaf"] = "eom"
+    min_samples: int | None = Field(None, ge=1, description="HDBSCAN min_samples; None: min_cluster_size.")
+    cluster_selection: Literal["eom", "leaf"] = Field("eom", description="HDBSCAN cluster selection method.")
     # Outliers join their nearest theme when cosine >= outlier_similarity; None: per theme,
     # members' mean similarity minus outlier_z standard deviations (independent of the model);
     # outlier_z None: every outlier joins its nearest theme (as BERTopic's reduce_outliers).
     # Filler statements have their own rule (filler_z).
-    outlier_similarity: float | None = Field(None, ge=-1.0, le=1.0)
-    outlier_z: float | None = Field(None, ge=0.0)
+    outlier_similarity: float | None = Field(None, ge=-1.0, le=1.0, description="Fixed cosine for an outlier "
+                                             "to join its nearest theme; None: the outlier_z rule.")
+    outlier_z: float | None = Field(None, ge=0.0, description="Outliers join above the theme's mean similarity "
+                                    "minus outlier_z sd; None: every outlier joins its nearest theme.")
     subthemes: bool = Field(True, description="Group fine clusters under broad themes (two levels).")
     # Granularity an analyst reads: broad themes between these bounds, at most max_subthemes
     # sub-themes each (fine clusters merged by Ward), every sub-theme >= min_subtheme_share of
@@ -193,17 +197,20 @@ class ThemesConfig(_Section):
         "group by meaning, not by language.",
     )
     # Fit on at most this many statements; the rest are assigned to the nearest theme.
-    fit_sample_size: int = Field(20000, ge=100)
-    n_keywords: int = Field(8, ge=1)
-    n_examples: int = Field(5, ge=1)
+    fit_sample_size: int = Field(20000, ge=100, description="Fit on at most this many statements; assign the "
+                                 "rest to the nearest theme (linear cost).")
+    n_keywords: int = Field(8, ge=1, description="Keyphrases per theme (class-based TF-IDF over lemmas).")
+    n_examples: int = Field(5, ge=1, description="Representative statements per theme.")
     mixed_language_share: float = Field(
         0.7, gt=0.0, le=1.0, description="Below this share of its main language a theme is mixed."
     )
     taxonomy: str | None = Field(None, description="YAML file of seeded themes; relative to the config file.")
-    taxonomy_similarity: float = 0.80
+    taxonomy_similarity: float = Field(0.80, description="Cosine to a seed's examples at which a statement "
+                                       "takes the seeded theme.")
     # Matching tonight's themes to last night's: by shared statements first (previous_assignments),
     # then by centroid similarity (in the language-centred space when center_languages).
-    match_similarity: float = Field(0.80, ge=-1.0, le=1.0)
+    match_similarity: float = Field(0.80, ge=-1.0, le=1.0, description="Centroid cosine at which a theme "
+                                    "without shared statements takes last night's id.")
     match_min_overlap: float = Field(
         0.3, gt=0.0, le=1.0,
         description="A new theme takes an old id when they share at least this share of the larger one's statements.",
