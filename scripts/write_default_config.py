@@ -91,8 +91,11 @@ def render() -> str:
             continue
         body.append("")
         body += _comment(field.description or _is_model(field.annotation).__doc__, "")
-        body.append(f"{name}:")
-        body += render_model(_is_model(field.annotation), values[name], "  ")
+        section = render_model(_is_model(field.annotation), values[name], "  ")
+        # A section whose every option is commented out (sources) is an empty mapping, not null.
+        empty = all(line.lstrip().startswith("#") or not line.strip() for line in section)
+        body.append(f"{name}: {{}}" if empty else f"{name}:")
+        body += section
     return HEADER + "\n".join(body) + "\n"
 
 
