@@ -1,9 +1,9 @@
 """End-to-end throughput and peak memory of the nightly job, and the cost of an incremental night.
 
 Documents are generated from the bundled sample's distribution: each synthetic survey answer or
-ticket copies a real sample row (language, themes, score, customer profile) and, half of the time,
-appends a sentence from another row of the same language and source, so texts keep varying as the
-corpus grows (the embedding cache cannot make a large run artificially cheap). Customers are
+ticket copies a real sample row (language, themes, score, customer profile), gets a reference number
+inside its first sentence and, half of the time, a sentence from another row of the same language,
+so texts keep varying as the corpus grows (the embedding cache cannot make a large run cheap). Customers are
 replicated with new ids in proportion.
 
 Each size runs in a fresh subprocess (so peak RSS is that run's own), with a fresh store:
@@ -50,15 +50,22 @@ def synthesize(n_docs: int, folder: Path, seed: int = 0, id_offset: int = 0, cus
     folder.mkdir(parents=True, exist_ok=True)
 
     def vary(texts: pd.Series, groups: pd.Series) -> list[str]:
-        # Append a sentence from another row of the same group (language) half of the time.
+        # Every synthetic text differs from its source inside its first sentence (a reference number),
+        # so statements are new texts that must be embedded; half of them also borrow a sentence
+        # from another row of the same language.
         out = texts.tolist()
         by_group = {g: texts[groups == g].tolist() for g in groups.unique()}
         for i, (t, g) in enumerate(zip(texts, groups, strict=True)):
-            if t and rng.random() < 0.5:
+            if not t:
+                continue
+            head, dot, tail = t.partition(". ")
+            t = f"{head} (#{rng.integers(10000, 99999)}){dot}{tail}"
+            if rng.random() < 0.5:
                 pool = by_group[g]
                 other = str(pool[rng.integers(0, len(pool))]).split(". ")[0].strip()
                 if other and other not in t:
-                    out[i] = f"{t.rstrip()} {other.rstrip('.')}."
+                    t = f"{t.rstrip()} {other.rstrip('.')}."
+            out[i] = t
         return out
 
     s = surveys.iloc[rng.integers(0, len(surveys), n_surveys)].reset_index(drop=True)
