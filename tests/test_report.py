@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from feedback_miner.config import ReportConfig
+from feedback_miner.outcomes import PAIN_POINT_COLUMNS
 from feedback_miner.report import ReportInput, render_brief, render_report
 from feedback_miner.report.charts import LogScale, interval_bar, sentiment_colour, sparkline, treemap
 from feedback_miner.report.data import as_list, as_mapping
@@ -408,32 +409,7 @@ def sample_report_input() -> ReportInput:
                 "insufficient evidence",
             ),
         ],
-        columns=[
-            "rank",
-            "theme_id",
-            "label",
-            "n_customers",
-            "churn_rate",
-            "baseline_churn_rate",
-            "churn_rr",
-            "churn_rr_low",
-            "churn_rr_high",
-            "churn_p",
-            "churn_q",
-            "low_csat_rate",
-            "low_csat_rr",
-            "low_csat_rr_low",
-            "low_csat_rr_high",
-            "low_csat_q",
-            "adjusted_or",
-            "adjusted_or_low",
-            "adjusted_or_high",
-            "sentiment_mean",
-            "attributable_churn",
-            "attributable_revenue",
-            "trend",
-            "evidence",
-        ],
+        columns=list(PAIN_POINT_COLUMNS),
     )
 
     quotes = pd.DataFrame(

@@ -18,33 +18,10 @@ from typing import Any
 
 import pandas as pd
 
+from feedback_miner.outcomes.link import PAIN_POINT_COLUMNS as _OUTCOME_COLUMNS
+
 # The outcomes stage's pain-point columns; missing ones are filled with None for the templates.
-PAIN_POINT_COLUMNS = (
-    "rank",
-    "theme_id",
-    "label",
-    "n_customers",
-    "churn_rate",
-    "baseline_churn_rate",
-    "churn_rr",
-    "churn_rr_low",
-    "churn_rr_high",
-    "churn_p",
-    "churn_q",
-    "low_csat_rate",
-    "low_csat_rr",
-    "low_csat_rr_low",
-    "low_csat_rr_high",
-    "low_csat_q",
-    "adjusted_or",
-    "adjusted_or_low",
-    "adjusted_or_high",
-    "sentiment_mean",
-    "attributable_churn",
-    "attributable_revenue",
-    "trend",
-    "evidence",
-)
+PAIN_POINT_COLUMNS = tuple(_OUTCOME_COLUMNS)
 
 # Theme ids the themes stage uses for statements that belong to no theme.
 OUTLIER_IDS = frozenset({"-1", "other", "outlier", "outliers"})
