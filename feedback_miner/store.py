@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -55,10 +56,12 @@ CREATE TABLE IF NOT EXISTS sentiment_cache (
 class RunStore:
     """Thin wrapper over a DuckDB file. Open with ``RunStore(path)``; use as a context manager."""
 
-    def __init__(self, path: str | Path, read_only: bool = False):
+    def __init__(self, path: str | Path, read_only: bool = False, memory_limit: str = "1GB"):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        # DuckDB's buffer pool defaults to 80% of RAM; the job's own frames need that memory more
+        # (DuckDB spills to disk beyond the limit).
+        self.con = duckdb.connect(str(self.path), read_only=read_only, config={"memory_limit": memory_limit})
         if not read_only:
             self.con.execute(SCHEMA)
 
@@ -159,27 +162,41 @@ class RunStore:
     # ------------------------------------------------------------ caches
 
     def get_embeddings(self, model: str, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        """Cached vectors for the given hashes (missing ones are simply absent)."""
+        """Cached vectors for the given hashes (missing ones are simply absent).
+
+        Vectors come back through Arrow as one float32 matrix (rows are views into it): going
+        through Python lists costs gigabytes at a few hundred thousand statements.
+        """
         if not len(text_hashes):
             return {}
-        keys = pd.DataFrame({"text_hash": list(dict.fromkeys(text_hashes))})
+        keys = pa.table({"text_hash": list(dict.fromkeys(text_hashes))})
         self.con.register("_keys", keys)
         try:
-            rows = self.con.execute(
+            tbl = self.con.execute(
                 "SELECT e.text_hash, e.vector FROM embeddings e JOIN _keys k USING (text_hash) WHERE e.model = ?",
                 [model],
-            ).fetchall()
+            ).to_arrow_table()
         finally:
             self.con.unregister("_keys")
-        return {h: np.asarray(v, dtype=np.float32) for h, v in rows}
+        if not tbl.num_rows:
+            return {}
+        flat = tbl.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        matrix = flat.astype(np.float32, copy=False).reshape(tbl.num_rows, -1)
+        return dict(zip(tbl.column("text_hash").to_pylist(), matrix, strict=True))
 
     def put_embeddings(self, model: str, text_hashes: Sequence[str], vectors: np.ndarray) -> None:
         if not len(text_hashes):
             return
-        df = pd.DataFrame(
-            {"model": model, "text_hash": list(text_hashes), "vector": list(vectors.astype(np.float32))}
-        ).drop_duplicates("text_hash")
-        self.con.register("_new", df)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        hashes = pd.Series(list(text_hashes))
+        keep = ~hashes.duplicated().to_numpy()
+        vectors, hashes = vectors[keep], hashes[keep]
+        tbl = pa.table({
+            "model": pa.array([model] * len(hashes)),
+            "text_hash": pa.array(hashes.tolist()),
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), vectors.shape[1]),
+        })
+        self.con.register("_new", tbl)
         try:
             self.con.execute(
                 "INSERT OR IGNORE INTO embeddings SELECT model, text_hash, vector::FLOAT[] FROM _new"
