@@ -431,7 +431,7 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         else:
             scored = score_statements(statements, sent_vectors, model, cfg.sentiment)
         statements = statements.merge(scored, on="statement_id", how="left")
-        ts = theme_sentiment(statements.assign(theme_id=statements["theme_id"]))
+        ts = theme_sentiment(statements)
         ts_sub = theme_sentiment(statements.drop(columns=["theme_id"]).rename(columns={"subtheme_id": "theme_id"}))
         themes = themes.merge(pd.concat([ts, ts_sub], ignore_index=True), on="theme_id", how="left")
         info.update(scored=len(scored), model=model.embedding_model)
@@ -455,7 +455,7 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         "customers": int(documents["customer_id"].nunique()) if len(documents) else 0,
         "customers_with_outcomes": 0 if ing.customers is None else len(ing.customers),
         "quarantined": len(ing.quarantine),
-        **{k: v for k, v in prep.counts.items()},
+        **prep.counts,
     }
     history = theme_history(store, themes, run_id, started, night)
     manifest = {
