@@ -174,14 +174,17 @@ def reusable_preparation(store: RunStore, documents: pd.DataFrame,
             return None, None
         docs = store.con.execute(
             "SELECT d.* FROM documents d JOIN _keys k USING (doc_id, content_hash, prepare_hash)").df()
-        stmt_cols = ", ".join(f's."{c}"' for c in PREPARED_STATEMENT_COLUMNS)
-        stmts = store.con.execute(
-            f"SELECT {stmt_cols} FROM statements s WHERE s.doc_id IN (SELECT d.doc_id FROM documents d "
-            f"JOIN _keys k USING (doc_id, content_hash, prepare_hash))").df()
     finally:
         store.con.unregister("_keys")
     if not len(docs):
         return None, None
+    # Statements of exactly the reused documents (the join above is not repeated).
+    store.con.register("_reused", docs[["doc_id"]])
+    try:
+        stmt_cols = ", ".join(f's."{c}"' for c in PREPARED_STATEMENT_COLUMNS)
+        stmts = store.con.execute(f"SELECT {stmt_cols} FROM statements s JOIN _reused USING (doc_id)").df()
+    finally:
+        store.con.unregister("_reused")
     return docs, stmts
 
 

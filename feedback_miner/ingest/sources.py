@@ -95,6 +95,11 @@ def _attributes(df: pd.DataFrame, used: set[str]) -> pd.Series:
     )
 
 
+def _customer_ids(df: pd.DataFrame, col: str) -> pd.Series | None:
+    # Anonymous rows keep no customer (None), not an empty string that would look like an id.
+    return df[col].str.strip().replace("", None) if col in df else None
+
+
 def _content_hash(subject: pd.Series, text: pd.Series) -> pd.Series:
     return pd.Series(
         [hashlib.blake2b(f"{s}\x1f{t}".encode(), digest_size=12).hexdigest() for s, t in zip(subject, text,
@@ -117,7 +122,7 @@ def check_surveys(df: pd.DataFrame, cols: dict[str, str], scale: str) -> Checked
         "doc_id": "survey:" + ids,
         "source": "survey",
         "source_id": ids,
-        "customer_id": df[cols["customer_id"]].str.strip().replace("", None) if cols["customer_id"] in df else None,
+        "customer_id": _customer_ids(df, cols["customer_id"]),
         "created_at": submitted,
         "subject": None,
         "text": df[cols["comment"]],
@@ -147,7 +152,7 @@ def check_tickets(df: pd.DataFrame, cols: dict[str, str], csat_scale: str) -> Ch
         "doc_id": "ticket:" + ids,
         "source": "ticket",
         "source_id": ids,
-        "customer_id": df[cols["customer_id"]].str.strip().replace("", None) if cols["customer_id"] in df else None,
+        "customer_id": _customer_ids(df, cols["customer_id"]),
         "created_at": created,
         "subject": subject.replace("", None),
         "text": body,

@@ -184,6 +184,14 @@ def _bh_by_family(p: np.ndarray, out: pd.DataFrame, sufficient: np.ndarray) -> n
     return q
 
 
+
+def _risk_columns(rt: pd.DataFrame, prefix: str, baseline: str, extra: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """A :func:`risk_table` as ``<prefix>_rate, <baseline>, <prefix>_rr[_low|_high], <prefix>_p`` (+ extra)."""
+    out = {f"{prefix}_rate": rt["rate"].to_numpy(), baseline: rt["baseline_rate"].to_numpy()}
+    for key in ("rr", "rr_low", "rr_high", "p", *extra):
+        out[f"{prefix}_{key}"] = rt[key].to_numpy()
+    return out
+
 def _churn(
     st: pd.DataFrame,
     customers: pd.DataFrame | None,
@@ -232,18 +240,9 @@ def _churn(
     n1, a = counts_by_theme(pairs, y, ids)
     total, events = float(len(y)), float(y.sum())
     rt = risk_table(a, n1, events - a, total - n1, cfg.alpha)
-    cols.update(
-        churn_rate=rt["rate"].to_numpy(),
-        baseline_churn_rate=rt["baseline_rate"].to_numpy(),
-        churn_rr=rt["rr"].to_numpy(),
-        churn_rr_low=rt["rr_low"].to_numpy(),
-        churn_rr_high=rt["rr_high"].to_numpy(),
-        churn_p=rt["p"].to_numpy(),
-        churn_rd=rt["rd"].to_numpy(),
-        churn_rd_low=rt["rd_low"].to_numpy(),
-        churn_rd_high=rt["rd_high"].to_numpy(),
-        attributable_churn=rt["rd"].to_numpy() * n1,
-    )
+    cols.update(_risk_columns(rt, "churn", baseline="baseline_churn_rate",
+                              extra=("rd", "rd_low", "rd_high")))
+    cols["attributable_churn"] = rt["rd"].to_numpy() * n1
     cols["churn_q"] = _bh_by_family(cols["churn_p"], out, sufficient)
     if "revenue" in cust and cust["revenue"].notna().any():
         rev = cust.set_index("customer_id")["revenue"].astype(float).fillna(0) * y
@@ -320,15 +319,8 @@ def _low_scores(
     cols["n_responses"] = n1
     if 0 < events < total:
         rt = risk_table(a, n1, events - a, total - n1, cfg.alpha)
-        cols.update(
-            low_csat_rate=rt["rate"].to_numpy(),
-            low_csat_baseline_rate=rt["baseline_rate"].to_numpy(),
-            low_csat_rr=rt["rr"].to_numpy(),
-            low_csat_rr_low=rt["rr_low"].to_numpy(),
-            low_csat_rr_high=rt["rr_high"].to_numpy(),
-            low_csat_p=rt["p"].to_numpy(),
-            attributable_low_csat=rt["rd"].to_numpy() * n1,
-        )
+        cols.update(_risk_columns(rt, "low_csat", baseline="low_csat_baseline_rate"))
+        cols["attributable_low_csat"] = rt["rd"].to_numpy() * n1
         cols["low_csat_q"] = _bh_by_family(cols["low_csat_p"], out, sufficient)
     else:
         notes.append("all scored responses are low, or none is: low-CSAT risk ratios skipped")
