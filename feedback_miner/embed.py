@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
+import pandas as pd
 
 from feedback_miner.store import RunStore
 
@@ -131,15 +132,24 @@ def text_hash(text: str) -> str:
 
 def embed_texts(texts: Sequence[str], embedder: Embedder, store: RunStore | None = None) -> tuple[np.ndarray, int]:
     """Embed texts, reusing and filling the store's cache. Returns (vectors, number newly embedded)."""
-    hashes = [text_hash(t) for t in texts]
-    cached = store.get_embeddings(embedder.name, hashes) if store is not None else {}
-    missing = list(dict.fromkeys(h for h in hashes if h not in cached))
+    hashes = pd.Series([text_hash(t) for t in texts], dtype=object)
+    found, cached = store.get_embeddings(embedder.name, hashes.tolist()) if store is not None else ([], None)
+    row = pd.Series(np.arange(len(found)), index=pd.Index(found, dtype=object))
+    missing = list(dict.fromkeys(hashes[~hashes.isin(row.index)]))
+    new = None
     if missing:
         first = {h: t for t, h in zip(texts, hashes, strict=True)}
-        new = embedder.encode([first[h] for h in missing])
-        cached.update(zip(missing, new, strict=True))
+        new = np.asarray(embedder.encode([first[h] for h in missing]), dtype=np.float32)
         if store is not None:
             store.put_embeddings(embedder.name, missing, new)
-    dim = embedder.dim
-    out = np.vstack([cached[h] for h in hashes]) if hashes else np.zeros((0, dim), np.float32)
-    return out.astype(np.float32), len(missing)
+    # One output matrix filled from the cached block and the new block (no per-row arrays).
+    out = np.empty((len(hashes), embedder.dim), dtype=np.float32)
+    if len(found):
+        at = hashes.map(row)
+        hit = at.notna().to_numpy()
+        out[hit] = cached[at[hit].to_numpy(dtype=np.int64)]
+    if new is not None:
+        at = hashes.map(pd.Series(np.arange(len(missing)), index=pd.Index(missing, dtype=object)))
+        got = at.notna().to_numpy()
+        out[got] = new[at[got].to_numpy(dtype=np.int64)]
+    return out, len(missing)

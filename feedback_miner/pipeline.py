@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import resource
 import shutil
 import time
 import uuid
@@ -80,6 +81,8 @@ class StageClock:
         log.info("stage %s started", name, extra={"stage": name, "event": "start"})
         yield info
         info["seconds"] = round(time.perf_counter() - t0, 3)
+        # The process's high-water mark so far: the stage where it jumps is the one to look at.
+        info["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         self.stages[name] = info
         log.info("stage %s done in %.1fs %s", name, info["seconds"],
                  {k: v for k, v in info.items() if k != "seconds"}, extra={"stage": name, "event": "done", **info})

@@ -161,14 +161,14 @@ class RunStore:
 
     # ------------------------------------------------------------ caches
 
-    def get_embeddings(self, model: str, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        """Cached vectors for the given hashes (missing ones are simply absent).
+    def get_embeddings(self, model: str, text_hashes: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Cached vectors for the given hashes: (hashes found, float32 matrix with their rows).
 
-        Vectors come back through Arrow as one float32 matrix (rows are views into it): going
-        through Python lists costs gigabytes at a few hundred thousand statements.
+        Vectors come back through Arrow as one matrix: going through Python lists, or a dict of
+        per-row arrays, costs gigabytes at a few hundred thousand statements.
         """
         if not len(text_hashes):
-            return {}
+            return [], np.zeros((0, 0), dtype=np.float32)
         keys = pa.table({"text_hash": list(dict.fromkeys(text_hashes))})
         self.con.register("_keys", keys)
         try:
@@ -179,10 +179,11 @@ class RunStore:
         finally:
             self.con.unregister("_keys")
         if not tbl.num_rows:
-            return {}
+            return [], np.zeros((0, 0), dtype=np.float32)
+        found = tbl.column("text_hash").to_pylist()
         flat = tbl.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-        matrix = flat.astype(np.float32, copy=False).reshape(tbl.num_rows, -1)
-        return dict(zip(tbl.column("text_hash").to_pylist(), matrix, strict=True))
+        del tbl
+        return found, flat.astype(np.float32, copy=False).reshape(len(found), -1)
 
     def put_embeddings(self, model: str, text_hashes: Sequence[str], vectors: np.ndarray) -> None:
         if not len(text_hashes):

@@ -24,7 +24,13 @@ from feedback_miner.themes.build import (
     _previous_of_rows,
     _statement_flags,
 )
-from feedback_miner.themes.cluster import OUTLIER, DensityClusterer, centroids_of, normalize_rows
+from feedback_miner.themes.cluster import (
+    OUTLIER,
+    DensityClusterer,
+    centroid_similarity,
+    centroids_of,
+    normalize_rows,
+)
 from feedback_miner.themes.labels import (
     class_tfidf_keywords,
     label_from_keywords,
@@ -152,11 +158,11 @@ def assign_themes(
     # 1. statements seen last run keep their theme while it still exists
     prev_theme, prev_sub = _previous_of_rows(st, previous_assignments)
     known_ids = set(prev["theme_id"]) | {OTHER} | seed_ids
-    keep = themed & np.array([t is not None and str(t) in known_ids for t in prev_theme], dtype=bool)
+    keep = themed & pd.Series(prev_theme, dtype=object).astype(str).isin(known_ids).to_numpy()
     theme = np.full(n, None, dtype=object)
     sub = np.full(n, None, dtype=object)
     theme[keep] = prev_theme[keep]
-    sub_ok = keep & np.array([s is not None and str(s) in set(prev["theme_id"]) for s in prev_sub], dtype=bool)
+    sub_ok = keep & pd.Series(prev_sub, dtype=object).astype(str).isin(set(prev["theme_id"])).to_numpy()
     sub[sub_ok] = prev_sub[sub_ok]
 
     # 2. new statements: seeds, then the nearest leaf when close enough (filler: stricter)
@@ -258,10 +264,10 @@ def assign_themes(
     similarity = np.full(n, np.nan, dtype=np.float32)
     if len(names):
         col = {k: j for j, k in enumerate(names)}
-        rows = np.flatnonzero(themed)
-        S = X[rows] @ C.T
-        j = np.array([col.get(t, -1) for t in theme[rows]], dtype=np.int64)
-        similarity[rows] = np.where(j >= 0, S[np.arange(len(rows)), np.maximum(j, 0)], S.max(axis=1))
+        # -1: 'other' (nearest centroid), -2: non-answers (no similarity)
+        j = np.array([col.get(t, -1) for t in theme], dtype=np.int64)
+        j[~themed] = -2
+        similarity = centroid_similarity(X, C, j, nearest=True)
     assignments = pd.DataFrame(
         {"statement_id": st["statement_id"], "theme_id": theme, "subtheme_id": sub, "similarity": similarity}
     )

@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from feedback_miner.config import ThemesConfig
-from feedback_miner.themes.cluster import OUTLIER, DensityClusterer, centroids_of, normalize_rows
+from feedback_miner.themes.cluster import (
+    OUTLIER,
+    DensityClusterer,
+    centroid_similarity,
+    centroids_of,
+    normalize_rows,
+)
 from feedback_miner.themes.hierarchy import group_fine_clusters, merge_siblings
 from feedback_miner.themes.labels import (
     class_tfidf_keywords,
@@ -110,7 +116,7 @@ def _fit_thresholds(X: np.ndarray, labels: np.ndarray, C: np.ndarray, z: float) 
     member = labels >= 0
     if k == 0 or not member.any():
         return np.full(k, np.inf, dtype=np.float32)
-    sims = np.einsum("ij,ij->i", X[member], C[labels[member]])
+    sims = centroid_similarity(X, C, labels)[member]
     counts = np.bincount(labels[member], minlength=k)
     mean = np.bincount(labels[member], weights=sims, minlength=k) / np.maximum(counts, 1)
     var = np.bincount(labels[member], weights=sims**2, minlength=k) / np.maximum(counts, 1) - mean**2
@@ -389,10 +395,11 @@ def build_themes(
 
     similarity = np.full(n, np.nan, dtype=np.float32)
     if len(names):
-        S = X @ C.T
         col = {k: j for j, k in enumerate(names)}
-        for i in np.flatnonzero(themed):
-            similarity[i] = S[i, col[theme[i]]] if theme[i] in col else S[i].max()
+        # -1: 'other' (nearest centroid), -2: non-answers (no similarity)
+        j = np.array([col.get(t, -1) for t in theme], dtype=np.int64)
+        j[~themed] = -2
+        similarity = centroid_similarity(X, C, j, nearest=True)
     assignments = pd.DataFrame(
         {"statement_id": st["statement_id"], "theme_id": theme, "subtheme_id": sub, "similarity": similarity}
     )

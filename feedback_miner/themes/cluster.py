@@ -30,6 +30,31 @@ def centroids_of(X: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarr
     return normalize_rows(C)
 
 
+def centroid_similarity(
+    X: np.ndarray, C: np.ndarray, labels: np.ndarray, nearest: bool = False, chunk: int = 32768
+) -> np.ndarray:
+    """Cosine of each row of ``X`` to the centroid row ``C[labels[i]]``.
+
+    Rows with ``labels[i] == -1`` get their nearest centroid's cosine when ``nearest``, else NaN;
+    rows below -1 always NaN.
+    Works in row chunks: gathering ``X[rows]`` and ``C[labels]`` whole costs two copies of the
+    vector matrix (about a gigabyte each at a million statements).
+    """
+    labels = np.asarray(labels)
+    out = np.full(len(labels), np.nan, dtype=np.float32)
+    if C.shape[0] == 0:
+        return out
+    for start in range(0, len(labels), chunk):
+        lab = labels[start : start + chunk]
+        Xc = X[start : start + chunk]
+        has = np.flatnonzero(lab >= 0)
+        out[start + has] = np.einsum("ij,ij->i", Xc[has], C[lab[has]])
+        if nearest and len(has) < len(lab):
+            rest = np.flatnonzero(lab == -1)
+            out[start + rest] = (Xc[rest] @ C.T).max(axis=1)
+    return out
+
+
 def exact_knn(X: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """Indices and cosine distances of each row's k nearest rows (itself first), in row chunks."""
     n = X.shape[0]
@@ -141,7 +166,7 @@ class DensityClusterer:
         if self.outlier_z is None:  # every outlier joins its nearest cluster (as BERTopic's reduce_outliers)
             return np.full(C.shape[0], -np.inf, dtype=np.float32)
         member = labels >= 0
-        sims = np.einsum("ij,ij->i", X[member], C[labels[member]])
+        sims = centroid_similarity(X, C, labels)[member]
         counts = np.maximum(np.bincount(labels[member], minlength=C.shape[0]), 1)
         mean = np.bincount(labels[member], weights=sims, minlength=C.shape[0]) / counts
         var = np.bincount(labels[member], weights=sims**2, minlength=C.shape[0]) / counts - mean**2
