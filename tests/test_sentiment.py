@@ -256,3 +256,50 @@ def test_theme_sentiment_for_subthemes():
     df = _scored_statements().assign(subtheme_id=lambda d: d["theme_id"] + ".1")
     out = theme_sentiment(df, by="subtheme_id")
     assert out["theme_id"].tolist() == ["T0001.1", "T0002.1"]
+
+
+def _own_sentences(root, lang: str = "en") -> pd.DataFrame:
+    return pd.read_csv(root / "models" / "sentiment-data" / f"feedback_sentiment_{lang}.csv")
+
+
+def test_stacked_head_learns_from_the_text_block_and_round_trips(tmp_path, root):
+    # Embeddings of pure noise: whatever the head gets right comes from the n-gram model, so the
+    # meta model must learn to trust that block; the folded head still saves as one linear map.
+    df = _own_sentences(root)
+    texts, labels = df["text"].tolist(), parse_labels(df["label"])
+    x = np.random.default_rng(0).normal(size=(len(df), 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    head = SentimentModel(embedding_model="noise", char_ngrams=(2, 5), stack_folds=3).fit(x, labels, texts=texts)
+    assert head.metadata_["estimator"].startswith("stacked(3-fold)")
+    assert (head.predict_labels(x, texts) == labels).mean() > 0.9
+    head.save(tmp_path / "stacked")
+    again = SentimentModel.load(tmp_path / "stacked")
+    assert again.stack_folds == 3 and again.text_C == head.text_C
+    np.testing.assert_allclose(again.predict_proba(x, texts), head.predict_proba(x, texts), rtol=1e-5, atol=1e-6)
+
+
+def test_stacked_head_refuses_a_text_weight_and_too_few_labels(root):
+    df = _own_sentences(root).groupby("label").head(12)
+    x = np.eye(len(df), 8, dtype=np.float32) + 0.1
+    with pytest.raises(ValueError, match="text_weight"):
+        SentimentModel(char_ngrams=(2, 4), stack_folds=3, text_weight=0.5).fit(
+            x, parse_labels(df["label"]), texts=df["text"].tolist()
+        )
+    labels = np.array(["positive"] * (len(df) - 1) + ["negative"], dtype=object)
+    with pytest.raises(ValueError, match="at least 2 examples"):
+        SentimentModel(char_ngrams=(2, 4), stack_folds=3).fit(x, labels, texts=df["text"].tolist())
+
+
+def test_class_weights_balanced_within_groups_equalise_each_group():
+    # Group "a" is 90% negative, group "b" balanced, and the features say which group a row is in.
+    # Balanced overall, "a"'s skew tilts the class weights, so "b" comes out leaning positive;
+    # balanced within each group, both groups keep an even prior.
+    y = np.array(["negative"] * 90 + ["positive"] * 10 + ["negative"] * 50 + ["positive"] * 50, dtype=object)
+    groups = np.array(["a"] * 100 + ["b"] * 100)
+    x = np.stack([groups == "a", groups == "b"], axis=1).astype(np.float32)
+    overall = SentimentModel(C=100.0).fit(x, y).predict_proba(x[[0, -1]])
+    within = SentimentModel(C=100.0).fit(x, y, balance_within=groups).predict_proba(x[[0, -1]])
+    assert overall[1, 2] - overall[1, 0] > 0.2
+    np.testing.assert_allclose(within[:, 0], within[:, 2], atol=0.02)
+    with pytest.raises(ValueError, match="balance_within"):
+        SentimentModel().fit(x, y, balance_within=groups[:10])

@@ -107,6 +107,13 @@ def train(
     char_ngrams: str = typer.Option(
         "", "--char-ngrams", help="e.g. '2,5': add character n-gram features (the head then reads texts too)."
     ),
+    stack_folds: int = typer.Option(
+        0,
+        "--stack-folds",
+        min=0,
+        help="With --char-ngrams: 0 fits one model on both feature blocks; k >= 2 stacks an embedding model and "
+        "an n-gram model by a meta model on k-fold out-of-fold logits (how the research head is built).",
+    ),
     cache: Path | None = typer.Option(None, "--cache", help="DuckDB file to cache embeddings in."),
 ) -> None:
     """Train a head on your own labelled feedback and report held-out accuracy."""
@@ -123,6 +130,7 @@ def train(
     _train_and_save(
         df[text_col].astype(str).tolist(), labels, languages, out, model, cache,
         test_size=test_size, hidden_layer_sizes=_hidden(hidden), C=C, char_ngrams=_char_ngrams(char_ngrams),
+        stack_folds=stack_folds,
     )  # fmt: skip
 
 

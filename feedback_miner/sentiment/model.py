@@ -10,6 +10,9 @@ On disk a head is a folder with two files:
   character n-gram features also holds ``W_text`` (n-grams x classes) and ``idf``, and its
   ``model.json`` lists the n-gram vocabulary (JSON, so still no pickle).
 
+A stacked head (``stack_folds``) is fitted differently but stored the same way: its meta model is
+linear in the two blocks' logits, so it folds back into one linear map over ``[embedding | n-grams]``.
+
 Loading never unpickles (``allow_pickle=False``) and checks every shape, so a missing, truncated or
 mismatched head fails loudly with :class:`SentimentModelError` naming the path.
 """
@@ -75,6 +78,15 @@ class SentimentModel:
         Scale of the n-gram block against the unit-norm embedding (both blocks are L2-normalized).
     max_text_features:
         Most frequent n-grams kept (``min_df=2``); bounds the size of the saved head.
+    stack_folds:
+        With ``char_ngrams``: ``0`` fits one logistic regression over the joined blocks; ``k >= 2``
+        stacks instead: one logistic regression on the embeddings (``C``), one on the n-grams
+        (``text_C``), and a meta logistic regression on their ``k``-fold out-of-fold logits that
+        learns how much to trust each block per class. The n-grams then no longer share one
+        regularisation (and one weight, ``text_weight`` is unused) with the embedding.
+    text_C:
+        Inverse L2 strength of the n-gram model of a stacked head (sparse n-grams want less
+        regularisation than the dense embedding).
 
     Learned attributes: ``classes_``, ``coefs_``, ``intercepts_``, ``n_features_in_``, ``metadata_``;
     with ``char_ngrams`` also ``vocabulary_`` (n-grams in column order), ``idf_`` and ``text_coef_``.
@@ -91,6 +103,8 @@ class SentimentModel:
         char_ngrams: tuple[int, int] | None = None,
         text_weight: float = 1.0,
         max_text_features: int = 50000,
+        stack_folds: int = 0,
+        text_C: float = 10.0,
     ):
         self.embedding_model = embedding_model
         self.embedder = embedder
@@ -101,6 +115,8 @@ class SentimentModel:
         self.char_ngrams = tuple(char_ngrams) if char_ngrams else None
         self.text_weight = text_weight
         self.max_text_features = max_text_features
+        self.stack_folds = int(stack_folds)
+        self.text_C = text_C
 
     # ------------------------------------------------------------ fitting
 
@@ -112,12 +128,16 @@ class SentimentModel:
         sources: Sequence[str] | None = None,
         sample_weight: np.ndarray | None = None,
         texts: Sequence[str] | None = None,
+        balance_within: Sequence[str] | None = None,
     ) -> SentimentModel:
         """Fit on ``(n, d)`` embeddings and ``negative/neutral/positive`` labels.
 
         ``languages`` and ``sources`` only go into the training metadata (counts per value);
         ``sample_weight`` multiplies the class weights (e.g. to balance training sets); ``texts``
         (the texts the embeddings were made from) are required with ``char_ngrams``.
+        ``balance_within`` (one group name per row, e.g. the source data set): compute the
+        ``class_weight`` within each group, so that a group with a skewed label mix (airline
+        complaints) does not tilt the class weights of the balanced ones.
         """
         from sklearn.linear_model import LogisticRegression
         from sklearn.neural_network import MLPClassifier
@@ -133,7 +153,16 @@ class SentimentModel:
         if len(set(y)) < 2:
             raise ValueError("need at least two distinct labels to train a sentiment head")
 
-        weight = compute_sample_weight(self.class_weight, y) if self.class_weight else np.ones(len(y))
+        weight = np.ones(len(y))
+        if self.class_weight and balance_within is not None:
+            groups = np.asarray(balance_within, dtype=str)
+            if len(groups) != len(y):
+                raise ValueError(f"{len(groups)} balance_within groups for {len(y)} labels")
+            for g in np.unique(groups):
+                m = groups == g
+                weight[m] = compute_sample_weight(self.class_weight, y[m])
+        elif self.class_weight:
+            weight = compute_sample_weight(self.class_weight, y)
         if sample_weight is not None:
             weight = weight * np.asarray(sample_weight, dtype=float)
         features = x
@@ -143,8 +172,17 @@ class SentimentModel:
             if texts is None or len(texts) != len(y):
                 raise ValueError("a head with char_ngrams needs the texts of its embeddings (texts=...)")
             self._fit_text_vocabulary(texts)
-            features = sparse.hstack([sparse.csr_matrix(x), self._text_matrix(texts)]).tocsr()
-        if self.hidden_layer_sizes:
+            if self.stack_folds:
+                if self.text_weight != 1.0:
+                    raise ValueError("a stacked head learns the weight of its blocks: leave text_weight at 1.0")
+                text_x = self._text_matrix(texts)
+            else:
+                features = sparse.hstack([sparse.csr_matrix(x), self._text_matrix(texts)]).tocsr()
+        if self.char_ngrams and self.stack_folds:
+            fitted_classes = np.unique(y)
+            w, b, stack_info = self._fit_stacked(x, text_x, y, weight, balance_within)
+            coefs, intercepts = [w], [b]
+        elif self.hidden_layer_sizes:
             # MLPClassifier takes sample weights from sklearn 1.7; older ones would ignore balance.
             clf = MLPClassifier(
                 hidden_layer_sizes=self.hidden_layer_sizes,
@@ -155,12 +193,14 @@ class SentimentModel:
             )
             clf.fit(x, y, sample_weight=weight)
             coefs, intercepts = list(clf.coefs_), list(clf.intercepts_)
+            fitted_classes = clf.classes_
         else:
             clf = LogisticRegression(C=self.C, max_iter=5000, random_state=self.random_state)
             clf.fit(features, y, sample_weight=weight)
             coefs, intercepts = [clf.coef_.T], [clf.intercept_]
+            fitted_classes = clf.classes_
         # Store the output layer in CLASSES order whatever order sklearn used (and pad absent classes).
-        order = [list(clf.classes_).index(c) if c in clf.classes_ else None for c in CLASSES]
+        order = [list(fitted_classes).index(c) if c in fitted_classes else None for c in CLASSES]
         w_out, b_out = coefs[-1], intercepts[-1]
         if w_out.shape[1] == 1:  # binary problems: sklearn keeps one logit for the second class
             w_out = np.hstack([np.zeros_like(w_out), w_out])
@@ -179,6 +219,8 @@ class SentimentModel:
         estimator = f"mlp{tuple(self.hidden_layer_sizes)}" if self.hidden_layer_sizes else "logistic_regression"
         if self.char_ngrams:
             estimator += f"+char_wb{self.char_ngrams}"
+            if self.stack_folds:
+                estimator = f"stacked({self.stack_folds}-fold): {estimator}"
         self.metadata_ = {
             "estimator": estimator,
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -186,8 +228,59 @@ class SentimentModel:
             "label_counts": _counts(y),
             **({"language_counts": _counts(languages)} if languages is not None else {}),
             **({"source_counts": _counts(sources)} if sources is not None else {}),
+            **({"class_weight_within": sorted(map(str, set(balance_within)))} if balance_within is not None else {}),
+            **({"stacking": stack_info} if self.char_ngrams and self.stack_folds else {}),
         }
         return self
+
+    def _fit_stacked(
+        self,
+        x: np.ndarray,
+        text_x: sparse.csr_matrix,
+        y: np.ndarray,
+        weight: np.ndarray,
+        groups: Sequence[str] | None,
+    ) -> tuple[np.ndarray, np.ndarray, dict]:
+        """Stack an embedding model and an n-gram model: the folded ``[emb | n-grams] x classes`` map, bias, info.
+
+        The meta model reads the base models' logits, ``z_e = x W_e + b_e`` and ``z_t = t W_t + b_t``,
+        and is linear in them: ``z_e A_e + z_t A_t + c``. So the head is still one linear map,
+        ``x (W_e A_e) + t (W_t A_t) + (b_e A_e + b_t A_t + c)``, saved like a joint one.
+        """
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold
+
+        def lr(c: float) -> LogisticRegression:
+            return LogisticRegression(C=c, max_iter=5000, random_state=self.random_state)
+
+        def linear(clf: LogisticRegression) -> tuple[np.ndarray, np.ndarray]:
+            # One logit column per class (sklearn keeps a single one for binary problems).
+            w, b = clf.coef_.T, clf.intercept_
+            if w.shape[1] == 1:
+                w, b = np.hstack([-w / 2, w / 2]), np.concatenate([-b / 2, b / 2])
+            return w, b
+
+        classes = np.unique(y)
+        k = len(classes)
+        strata = y.astype(str) if groups is None else np.char.add(np.asarray(groups, dtype=str), y.astype(str))
+        folds = min(self.stack_folds, int(np.unique(strata, return_counts=True)[1].min()))
+        if folds < 2:
+            raise ValueError(f"stacking needs at least 2 examples of every label (per group); stack_folds={folds}")
+        blocks = [(x, self.C), (text_x, self.text_C)]
+        z = np.zeros((len(y), k * len(blocks)))
+        split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state).split(x, strata)
+        for fit_idx, oof_idx in split:
+            for j, (f, c) in enumerate(blocks):
+                w, b = linear(lr(c).fit(f[fit_idx], y[fit_idx], sample_weight=weight[fit_idx]))
+                z[oof_idx, j * k : (j + 1) * k] = f[oof_idx] @ w + b
+        a, c_meta = linear(lr(1.0).fit(z, y, sample_weight=weight))
+        w_all, b_all = [], c_meta.astype(np.float64)
+        for j, (f, c) in enumerate(blocks):
+            w, b = linear(lr(c).fit(f, y, sample_weight=weight))
+            a_j = a[j * k : (j + 1) * k]
+            w_all.append(w @ a_j)
+            b_all = b_all + b @ a_j
+        return np.vstack(w_all), b_all, {"folds": folds, "meta_coef": np.round(a, 4).tolist()}
 
     # ------------------------------------------------------------ text features
 
@@ -295,6 +388,8 @@ class SentimentModel:
                 "char_ngrams": list(self.char_ngrams) if self.char_ngrams else None,
                 "text_weight": self.text_weight,
                 "max_text_features": self.max_text_features,
+                "stack_folds": self.stack_folds,
+                "text_C": self.text_C,
             },
             **({"text_vocabulary": self.vocabulary_} if self.uses_texts else {}),
             "metadata": self.metadata_,
@@ -346,6 +441,8 @@ class SentimentModel:
             char_ngrams=tuple(int(n) for n in p["char_ngrams"]) if p.get("char_ngrams") else None,
             text_weight=float(p.get("text_weight", 1.0)),
             max_text_features=int(p.get("max_text_features", 50000)),
+            stack_folds=int(p.get("stack_folds", 0)),
+            text_C=float(p.get("text_C", 10.0)),
         )
         n_layers, width = int(meta["n_layers"]), int(meta["n_features_in"])
         coefs, intercepts = [], []
