@@ -172,9 +172,10 @@ class RunStore:
         keys = pa.table({"text_hash": list(dict.fromkeys(text_hashes))})
         self.con.register("_keys", keys)
         try:
-            tbl = self.con.execute(
+            # con.sql, not con.execute: a DB-API result copies every row once more on its way to Arrow.
+            tbl = self.con.sql(
                 "SELECT e.text_hash, e.vector FROM embeddings e JOIN _keys k USING (text_hash) WHERE e.model = ?",
-                [model],
+                params=[model],
             ).to_arrow_table()
         finally:
             self.con.unregister("_keys")

@@ -62,21 +62,25 @@ def _shingle_hashes(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarra
     return (h[idx] ^ (h[idx] >> np.uint64(29))) & np.uint64(0xFFFFFFFF), owner
 
 
-def minhash_signatures(texts: Sequence[str], num_perm: int = 64, k: int = 5, seed: int = 1) -> np.ndarray:
+def minhash_signatures(
+    texts: Sequence[str], num_perm: int = 64, k: int = 5, seed: int = 1, chunk: int = 4096
+) -> np.ndarray:
     """(n, num_perm) uint32 MinHash signatures of character k-gram sets (multiply-shift hashing)."""
-    hashes, owner = _shingle_hashes(texts, k)
     sig = np.full((len(texts), num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
-    if hashes.size == 0:
-        return sig
     rng = np.random.default_rng(seed)
     a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)
     b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
-    present = np.unique(owner)
-    bounds = np.searchsorted(owner, present)
-    # Chunk over permutations to keep the (shingles x perms) matrix small.
-    for c in range(0, num_perm, 16):
-        vals = ((hashes[:, None] * a[None, c : c + 16] + b[None, c : c + 16]) >> np.uint64(32)).astype(np.uint32)
-        sig[present, c : c + 16] = np.minimum.reduceat(vals, bounds, axis=0)
+    # Chunks of texts, and of permutations within them, keep the (shingles x perms) matrix small:
+    # whole, it is 128 bytes per character of input (3 GB at 300k statements).
+    for start in range(0, len(texts), chunk):
+        hashes, owner = _shingle_hashes(texts[start : start + chunk], k)
+        if hashes.size == 0:
+            continue
+        present = np.unique(owner)
+        bounds = np.searchsorted(owner, present)
+        for c in range(0, num_perm, 16):
+            vals = ((hashes[:, None] * a[None, c : c + 16] + b[None, c : c + 16]) >> np.uint64(32)).astype(np.uint32)
+            sig[start + present, c : c + 16] = np.minimum.reduceat(vals, bounds, axis=0)
     return sig
 
 
