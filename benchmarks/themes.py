@@ -119,6 +119,39 @@ def sample_statements(embedder, store) -> tuple[pd.DataFrame, np.ndarray]:
     return st, X
 
 
+def content_mask(texts: pd.Series) -> np.ndarray:
+    """Statements that carry a planted theme sentence of data/sample (not openers, closers, tails,
+    contact or PII lines, requests, greetings): the statement contains a theme phrase, theme ticket
+    subject, BANKING77 sentence or foreign-language phrase of scripts/make_sample_data.py (placeholders
+    match anything), or is a piece of at least 3 words of one (statements split at clause bounds)."""
+    import importlib.util
+    import re
+    import sys
+
+    spec = importlib.util.spec_from_file_location("make_sample_data", ROOT / "scripts" / "make_sample_data.py")
+    gen = importlib.util.module_from_spec(spec)
+    sys.modules["make_sample_data"] = gen  # dataclasses look their module up
+    spec.loader.exec_module(gen)
+
+    def norm(t: str) -> str:
+        return " ".join(re.sub(r"[^\w{}<>]+", " ", t.lower()).split())
+
+    phrases = [p for by_lang in gen.PHRASES.values() for lst in by_lang.values() for p in lst]
+    phrases += [p for by_lang in gen.SUBJECTS.values() for lst in by_lang.values() for p in lst]
+    phrases += [p for d in gen.OTHER_LANG_PHRASES.values() for p in d.values()]
+    phrases += list(gen.load_banking77_subset())
+    templates = [norm(p) for p in phrases]
+    whole = re.compile("|".join("".join(r"\S.*?" if i % 2 else re.escape(x) for i, x in enumerate(
+        re.split(r"(\{\w+\})", t))) for t in templates))  # fmt: skip
+    pieces = [x.strip() for t in templates for x in re.split(r"\{\w+\}", t)]
+
+    def is_content(text: str) -> bool:
+        t = norm(text)
+        return bool(whole.search(t)) or (len(t.split()) >= 3 and any(t in p for p in pieces))
+
+    return np.array([is_content(t) for t in texts.astype(str)], dtype=bool)
+
+
 def sample_check(st: pd.DataFrame, X: np.ndarray, cfg: ThemesConfig) -> None:
     """Readability and the multilingual check on the prepared sample statements."""
     t = time.perf_counter()
@@ -132,6 +165,11 @@ def sample_check(st: pd.DataFrame, X: np.ndarray, cfg: ThemesConfig) -> None:
     print(f"sample      : {len(st)} prepared statements -> {len(broad)} broad themes, {len(subs)} sub-themes "
           f"({per.min()}-{per.max()} per theme, smallest {subs['n_statements'].min() if len(subs) else 0} "
           f"statements), other {(a['theme_id'] == 'other').mean():.1%}, {secs:.1f}s")  # fmt: skip
+    content = content_mask(st["text"])
+    other = (a["theme_id"] == "other").to_numpy()
+    print(f"   content statements (a planted theme sentence, not filler): {content.mean():.1%} of all; "
+          f"{(other & content).sum()} of {content.sum()} ({(other & content).sum() / max(content.sum(), 1):.1%}) "
+          f"end in 'other'; 'other' is {(other & content).sum() / max(other.sum(), 1):.1%} content")  # fmt: skip
     # Statements inherit their document's gold theme when the document has exactly one.
     single = a["gold"].notna() & ~a["gold"].astype(str).str.contains(";") & a["theme_id"].notna()
     g = a[single]

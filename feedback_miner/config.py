@@ -173,11 +173,18 @@ class ThemesConfig(_Section):
                                              "to join its nearest theme; None: the outlier_z rule.")
     outlier_z: float | None = Field(None, ge=0.0, description="Outliers join above the theme's mean similarity "
                                     "minus outlier_z sd; None: every outlier joins its nearest theme.")
+    outlier_neighbors: int = Field(
+        10,
+        ge=0,
+        description="A density outlier of the fit first tries the theme most of its this many nearest clustered "
+        "neighbours in the reduced (UMAP) space belong to; 0: its nearest centroid in the embedding space.",
+    )
     subthemes: bool = Field(True, description="Group fine clusters under broad themes (two levels).")
     # Granularity an analyst reads: broad themes between these bounds, at most max_subthemes
-    # sub-themes each (fine clusters merged by Ward), every sub-theme >= min_subtheme_share of
-    # the themed statements (and >= min_cluster_size). banking77-like intent data keeps its
-    # fine level with these defaults; raise max_themes / max_subthemes for finer reports.
+    # sub-themes each, every sub-theme >= min_subtheme_share of the themed statements (and >=
+    # min_cluster_size). A broad theme with more fine clusters than max_subthemes is split in two
+    # (Ward) while there is room under max_themes; only then are fine clusters merged (Ward).
+    # banking77-like intent data keeps its fine level with these defaults.
     min_themes: int = Field(2, ge=1, description="Fewest broad themes (when there are enough fine clusters).")
     max_themes: int = Field(25, ge=1, description="Most broad themes.")
     max_subthemes: int = Field(8, ge=0, description="Most sub-themes under one broad theme (0: one level).")

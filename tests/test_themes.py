@@ -8,7 +8,8 @@ import pytest
 
 from feedback_miner.config import ThemesConfig
 from feedback_miner.themes import assign_themes, build_themes, parse_taxonomy
-from feedback_miner.themes.hierarchy import merge_siblings
+from feedback_miner.themes.cluster import DensityClusterer, _neighbour_vote
+from feedback_miner.themes.hierarchy import merge_siblings, split_crowded_parents
 from feedback_miner.themes.space import center_by_language, filler_mask
 from feedback_miner.themes.tracking import match_by_overlap, match_centroids
 
@@ -257,3 +258,34 @@ def test_merge_siblings_caps_count_and_size():
     g = merge_siblings(C, sizes, max_groups=4, min_size=40)
     assert g.max() + 1 <= 4
     assert all(sizes[g == k].sum() >= 40 for k in np.unique(g))
+
+
+def test_split_crowded_parents_before_merging_leaves():
+    rng = np.random.default_rng(0)
+    # two far-apart families of 6 fine clusters each, all under one parent
+    base = rng.normal(size=(2, 16))
+    C = np.vstack([b + 0.1 * rng.normal(size=(6, 16)) for b in base])
+    C /= np.linalg.norm(C, axis=1, keepdims=True)
+    sizes = np.full(12, 30)
+    parent = np.zeros(12, dtype=np.int64)
+    split = split_crowded_parents(C, sizes, parent, max_children=6, min_size=20, max_groups=5)
+    assert split.max() + 1 == 2 and (split[:6] == split[0]).all() and (split[6:] == split[6]).all()
+    # small clusters that will join a sibling anyway do not make a parent crowded
+    assert (split_crowded_parents(C, np.full(12, 5), parent, 6, 20, 5) == 0).all()
+    # never more parents than max_groups
+    assert split_crowded_parents(C, sizes, parent, max_children=2, min_size=20, max_groups=3).max() + 1 == 3
+
+
+def test_neighbour_vote_in_reduced_space():
+    Z = np.array([[0.0, 0], [0.1, 0], [0.2, 0], [5, 0], [5.1, 0], [0.3, 0], [4.9, 0], [2.4, 0]])
+    labels = np.array([0, 0, 0, 1, 1, -1, -1, -1])
+    assert _neighbour_vote(Z, labels, 3).tolist() == [0, 1, 0]
+    # a tie between the two groups goes to the nearer neighbour's group
+    assert _neighbour_vote(Z[[0, 3, 7]], np.array([0, 1, -1]), 2).tolist() == [0]
+
+
+def test_density_outliers_join_a_theme_deterministically(corpus):
+    _, X, _ = corpus
+    runs = [DensityClusterer(min_cluster_size=8, outlier_neighbors=5).fit(X).labels_ for _ in range(2)]
+    assert (runs[0] >= 0).all()
+    assert (runs[0] == runs[1]).all()

@@ -24,7 +24,7 @@ from feedback_miner.themes.cluster import (
     centroids_of,
     normalize_rows,
 )
-from feedback_miner.themes.hierarchy import group_fine_clusters, merge_siblings
+from feedback_miner.themes.hierarchy import group_fine_clusters, merge_siblings, split_crowded_parents
 from feedback_miner.themes.labels import (
     class_tfidf_keywords,
     label_from_keywords,
@@ -244,7 +244,8 @@ def build_themes(
         reducer=cfg.reducer, reduce_to=cfg.reduce_to, n_neighbors=cfg.n_neighbors,
         min_cluster_size=cfg.min_cluster_size, min_samples=cfg.min_samples,
         cluster_selection=cfg.cluster_selection, outlier_similarity=cfg.outlier_similarity,
-        outlier_z=cfg.outlier_z, fit_sample_size=cfg.fit_sample_size, seed=cfg.seed,
+        outlier_z=cfg.outlier_z, outlier_neighbors=cfg.outlier_neighbors, fit_sample_size=cfg.fit_sample_size,
+        seed=cfg.seed,
     ).fit(X[core_rows])  # fmt: skip
     fine = clusterer.labels_
     n_fine = int(fine.max()) + 1 if len(fine) and fine.max() >= 0 else 0
@@ -262,18 +263,17 @@ def build_themes(
     for j, pid in enumerate(kept_ids):
         parent[np.array([x == pid for x in inherited], dtype=bool)] = j
     fresh = np.flatnonzero(parent < 0)
+    min_sub = max(cfg.min_cluster_size, int(np.ceil(cfg.min_subtheme_share * len(free_rows))))
     if len(fresh):
-        grouped = (
-            group_fine_clusters(
-                fine_c[fresh], cfg.min_themes if not kept_ids else 1, max(1, cfg.max_themes - len(kept_ids)),
-                sizes[fresh],
-            )
-            if cfg.subthemes
-            else np.arange(len(fresh))
-        )  # fmt: skip
+        room = max(1, cfg.max_themes - len(kept_ids))
+        if cfg.subthemes:
+            grouped = group_fine_clusters(fine_c[fresh], cfg.min_themes if not kept_ids else 1, room, sizes[fresh])
+            if cfg.max_subthemes >= 2:
+                grouped = split_crowded_parents(fine_c[fresh], sizes[fresh], grouped, cfg.max_subthemes, min_sub, room)
+        else:
+            grouped = np.arange(len(fresh))
         parent[fresh] = len(kept_ids) + grouped
     n_broad = int(parent.max()) + 1 if n_fine else 0
-    min_sub = max(cfg.min_cluster_size, int(np.ceil(cfg.min_subtheme_share * len(free_rows))))
     sub_of_fine = np.full(n_fine, OUTLIER, dtype=np.int64)
     sub_parent: list[int] = []
     for b in range(n_broad):

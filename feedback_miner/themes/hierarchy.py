@@ -51,9 +51,7 @@ def group_fine_clusters(
     return _order_by_size(best, sizes)
 
 
-def merge_siblings(
-    centroids: np.ndarray, sizes: np.ndarray, max_groups: int, min_size: int
-) -> np.ndarray:
+def merge_siblings(centroids: np.ndarray, sizes: np.ndarray, max_groups: int, min_size: int) -> np.ndarray:
     """Sub-theme (0..m-1) of each fine cluster of one broad theme.
 
     Ward cut into at most ``max_groups``; then a group smaller than ``min_size`` statements joins
@@ -83,3 +81,34 @@ def merge_siblings(
         sims[ids == small] = -np.inf
         lab[lab == small] = ids[int(np.argmax(sims))]
     return _order_by_size(np.unique(lab, return_inverse=True)[1], sizes)
+
+
+def split_crowded_parents(
+    centroids: np.ndarray, sizes: np.ndarray, parent: np.ndarray, max_children: int, min_size: int, max_groups: int
+) -> np.ndarray:
+    """Split broad themes that would need their fine clusters merged, while there is room.
+
+    A parent whose fine clusters make more than ``max_children`` sub-themes (after small ones
+    join a sibling, as :func:`merge_siblings` does) is cut in two along its Ward tree, the
+    most crowded first, until none is crowded or there are ``max_groups`` parents. Merging
+    distinct fine clusters to respect the cap costs more (banking77 has 77 intents: 20 broad
+    themes x 8 leaves merged real intents) than one more broad theme. Returns parents 0..m-1
+    by decreasing size.
+    """
+    parent = np.asarray(parent, dtype=np.int64).copy()
+    if max_children < 1 or not len(parent):
+        return parent
+    sizes = np.asarray(sizes)
+
+    def n_subs(children: np.ndarray) -> int:
+        return int(merge_siblings(centroids[children], sizes[children], len(children), min_size).max()) + 1
+
+    while int(parent.max()) + 1 < max_groups:
+        crowd = [(n_subs(np.flatnonzero(parent == b)), -b) for b in range(int(parent.max()) + 1)]
+        n, neg_b = max(crowd)  # the most crowded parent, the lowest number among equals
+        if n <= max_children:
+            break
+        children = np.flatnonzero(parent == -neg_b)
+        two = fcluster(linkage(centroids[children].astype(np.float64), method="ward"), 2, criterion="maxclust") - 1
+        parent[children[two == 1]] = int(parent.max()) + 1
+    return _order_by_size(parent, sizes)
