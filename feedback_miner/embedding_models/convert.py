@@ -218,6 +218,7 @@ def export_onnx(model_dir: Path, quantize: bool = True) -> dict[str, Path]:
             opset_version=17,
             dynamo=False,
         )
+    external_weights(out)
     files = {"onnx": out}
     if quantize:
         files["onnx_int8"] = quantize_onnx(model_dir)
@@ -238,7 +239,32 @@ def quantize_onnx(model_dir: Path) -> Path:
         per_channel=True,
         op_types_to_quantize=["MatMul"],
     )
+    external_weights(q)
     return q
+
+
+def external_weights(path: Path) -> Path:
+    """Move an ONNX file's weights into ``<file>.data`` beside it (no-op when already there).
+
+    ONNX Runtime parses a 400 MB single-file model in 5-8 s; with the weights outside the
+    protobuf it opens in under a second, which every nightly run pays once.
+    """
+    import onnx
+
+    data = path.with_name(path.name + ".data")
+    if not path.exists():
+        return data
+    graph = onnx.load(str(path), load_external_data=False).graph
+    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in graph.initializer):
+        return data
+    data.unlink(missing_ok=True)  # left by an earlier build
+    model = onnx.load(str(path))
+    tmp = path.with_name(path.name + ".tmp")
+    onnx.save_model(model, str(tmp), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=data.name, size_threshold=1024)
+    data.chmod(0o644)  # onnx writes it private; the models folder may be shared
+    tmp.replace(path)  # the graph now points at <file>.data, written under its final name
+    return data
 
 
 # Pieces holding a character outside the Latin scripts (plus punctuation, currency, "▁"). Our

@@ -86,6 +86,8 @@ def install_models(
         convert.export_onnx(small, quantize=False)
         _write_manifest(small, variants=["e5-small"])
         log.info("built %s in %.0f s", small, time.perf_counter() - t0)
+    for f in (convert.ONNX_FILE, convert.ONNX_INT8_FILE):
+        convert.external_weights(small / f)  # folders built before weights moved out of the graph
     if "e5-small" in variants:
         out["e5-small"] = small
 
