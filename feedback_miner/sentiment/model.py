@@ -83,7 +83,7 @@ class SentimentModel:
         stacks instead: one logistic regression on the embeddings (``C``), one on the n-grams
         (``text_C``), and a meta logistic regression on their ``k``-fold out-of-fold logits that
         learns how much to trust each block per class. The n-grams then no longer share one
-        regularisation (and one weight, ``text_weight`` is unused) with the embedding.
+        regularisation (nor a fixed ``text_weight``, which must stay 1.0) with the embedding.
     text_C:
         Inverse L2 strength of the n-gram model of a stacked head (sparse n-grams want less
         regularisation than the dense embedding).
