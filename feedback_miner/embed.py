@@ -130,26 +130,30 @@ def text_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def embed_texts(texts: Sequence[str], embedder: Embedder, store: RunStore | None = None) -> tuple[np.ndarray, int]:
-    """Embed texts, reusing and filling the store's cache. Returns (vectors, number newly embedded)."""
+def embed_texts(
+    texts: Sequence[str], embedder: Embedder, store: RunStore | None = None, chunk: int = 8192
+) -> tuple[np.ndarray, int]:
+    """Embed texts, reusing and filling the store's cache. Returns (vectors, number newly embedded).
+
+    New texts are embedded ``chunk`` at a time and each chunk goes into the cache at once: the
+    tokenizer's per-text objects stay small, and a run killed mid-stage keeps what it embedded.
+    """
     hashes = pd.Series([text_hash(t) for t in texts], dtype=object)
-    found, cached = store.get_embeddings(embedder.name, hashes.tolist()) if store is not None else ([], None)
-    row = pd.Series(np.arange(len(found)), index=pd.Index(found, dtype=object))
-    missing = list(dict.fromkeys(hashes[~hashes.isin(row.index)]))
-    new = None
-    if missing:
-        first = {h: t for t, h in zip(texts, hashes, strict=True)}
-        new = np.asarray(embedder.encode([first[h] for h in missing]), dtype=np.float32)
-        if store is not None:
-            store.put_embeddings(embedder.name, missing, new)
-    # One output matrix filled from the cached block and the new block (no per-row arrays).
     out = np.empty((len(hashes), embedder.dim), dtype=np.float32)
-    if len(found):
-        at = hashes.map(row)
-        hit = at.notna().to_numpy()
+    found, cached = store.get_embeddings(embedder.name, hashes.tolist()) if store is not None else ([], None)
+    at = hashes.map(pd.Series(np.arange(len(found)), index=pd.Index(found, dtype=object)))
+    hit = at.notna().to_numpy()
+    if hit.any():
         out[hit] = cached[at[hit].to_numpy(dtype=np.int64)]
-    if new is not None:
-        at = hashes.map(pd.Series(np.arange(len(missing)), index=pd.Index(missing, dtype=object)))
-        got = at.notna().to_numpy()
-        out[got] = new[at[got].to_numpy(dtype=np.int64)]
+    del cached
+    # One row per distinct missing text; its vector then goes to every row with that text.
+    missing = hashes[~hit].drop_duplicates()
+    for start in range(0, len(missing), chunk):
+        part = missing.iloc[start : start + chunk]
+        new = np.asarray(embedder.encode([texts[i] for i in part.index]), dtype=np.float32)
+        if store is not None:
+            store.put_embeddings(embedder.name, part.tolist(), new)
+        rows = hashes.map(pd.Series(np.arange(len(part)), index=pd.Index(part.to_numpy(), dtype=object)))
+        got = rows.notna().to_numpy()
+        out[got] = new[rows[got].to_numpy(dtype=np.int64)]
     return out, len(missing)

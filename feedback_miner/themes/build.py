@@ -295,9 +295,10 @@ def build_themes(
 
     def nearest_sub(rows: np.ndarray) -> None:
         # a row of a broad theme with sub-themes joins the nearest of them
-        for i in rows:
-            kids = np.flatnonzero(sub_parent_a == broad_lab[i])
-            sub_lab[i] = kids[int(np.argmax(sub_c[kids] @ X[i]))] if len(kids) else OUTLIER
+        for b in np.unique(broad_lab[rows]):
+            r = rows[broad_lab[rows] == b]
+            kids = np.flatnonzero(sub_parent_a == b)
+            sub_lab[r] = kids[(X[r] @ sub_c[kids].T).argmax(axis=1)] if len(kids) else OUTLIER
 
     # 3b. filler joins a theme only when it is as close to it as a typical member
     fill_rows = np.setdiff1d(free_rows, core_rows)
@@ -368,9 +369,9 @@ def build_themes(
     sub = np.full(n, None, dtype=object)
     for i, s in zip(fit_rows[seed_of >= 0], seed_of[seed_of >= 0], strict=True):
         theme[i] = seeds[s].theme_id
-    for i in free_rows:
-        theme[i] = OTHER if broad_lab[i] < 0 else broad_ids[broad_lab[i]]
-        sub[i] = sub_ids[sub_lab[i]] if broad_lab[i] >= 0 and sub_lab[i] >= 0 else None
+    bl, sl = broad_lab[free_rows], sub_lab[free_rows]
+    theme[free_rows] = np.where(bl < 0, OTHER, np.array([*broad_ids, OTHER], dtype=object)[bl])
+    sub[free_rows] = np.where((bl >= 0) & (sl >= 0), np.array([*sub_ids, None], dtype=object)[sl], None)
 
     # 5. duplicates follow their first copy; orphans go to the nearest theme
     ids = st["statement_id"].astype(str).to_numpy()

@@ -57,7 +57,7 @@ def apply_language_means(X: np.ndarray, languages: np.ndarray, means: pd.DataFra
     for lang in np.unique(langs):
         rows = langs == lang
         out[rows] -= M[known[lang]] if lang in known else fallback
-    return normalize_rows(out)
+    return normalize_rows(out, inplace=True)
 
 
 def center_by_language(X: np.ndarray, languages: np.ndarray, min_count: int = 20) -> np.ndarray:
