@@ -103,7 +103,9 @@ t0 = time.perf_counter()
 res = run_job(load_config(sys.argv[1]))
 print(json.dumps({"seconds": time.perf_counter() - t0,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "stages": res.manifest["stage_timings"], "counts": {k: res.manifest["counts"][k]
+                  "stages": res.manifest["stage_timings"],
+                  "rss_after": {k: v.get("peak_rss_mb") for k, v in res.manifest["stages"].items()},
+                  "counts": {k: res.manifest["counts"][k]
                   for k in ("documents", "statements")}, "embed": res.manifest["stages"]["embed"]}))
 """
 
@@ -134,6 +136,7 @@ def main() -> None:
                      "seconds": res["seconds"], "docs_per_s": res["counts"]["documents"] / res["seconds"],
                      "peak_rss_mb": res["peak_rss_mb"], **{f"t_{k}": v for k, v in res["stages"].items()}})
         print(json.dumps(rows[-1]), flush=True)
+        print("  peak RSS (MB) after each stage:", json.dumps(res["rss_after"]), flush=True)
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
     print(f"\nfull runs, embedding model {args.model}, {resource.getpagesize()}-byte pages:")
@@ -156,6 +159,7 @@ def main() -> None:
           f"embedded {inc['embed']['embedded']} new statements, reused {inc['embed']['reused']}; "
           f"peak RSS {inc['peak_rss_mb']:.0f} MB")
     print("stages:", json.dumps({k: round(v, 2) for k, v in inc["stages"].items()}))
+    print("peak RSS (MB) after each stage:", json.dumps(inc["rss_after"]))
 
 
 if __name__ == "__main__":

@@ -207,6 +207,10 @@ class ThemesConfig(_Section):
     fit_sample_size: int = Field(20000, ge=100, description="Fit on at most this many statements; assign the "
                                  "rest to the nearest theme (linear cost).")
     n_keywords: int = Field(8, ge=1, description="Keyphrases per theme (class-based TF-IDF over lemmas).")
+    keyword_sample: int = Field(
+        1000, ge=50, description="Keyphrases come from at most this many statements of each (sub-)theme and "
+        "language (a seeded sample): lemmatizing every statement costs time and memory in proportion to the corpus."
+    )
     n_examples: int = Field(5, ge=1, description="Representative statements per theme.")
     mixed_language_share: float = Field(
         0.7, gt=0.0, le=1.0, description="Below this share of its main language a theme is mixed."

@@ -281,7 +281,10 @@ def prepare_statements_ray(documents: pd.DataFrame, cfg: PrepareConfig, run: Run
         finished.drop_columns([_PIECES]).write_parquet(str(tmp / "documents_out"))
 
         out_docs = read_partitions(tmp / "documents_out")
-        statements = read_partitions(tmp / "statements", sort=(ROW, "position"))
+        first = next((tmp / "statements").rglob("*.parquet"), None)
+        columns = [c for c in pq.read_schema(first).names if c != "_minhash"] if first else None
+        statements = read_partitions(tmp / "statements", columns=columns, sort=(ROW, "position"))
+        sig = _read_signatures(tmp / "statements")
 
     pii = _sum_counts(out_docs["_counts2"]) + _sum_counts(out_docs[_COUNTS])
     boiler = int(pii.pop("_boilerplate", 0))
@@ -292,15 +295,32 @@ def prepare_statements_ray(documents: pd.DataFrame, cfg: PrepareConfig, run: Run
                                         dtype="object")
 
     # -- global: duplicates, in statement order, from the workers' keys
-    sig = np.frombuffer(b"".join(statements["_minhash"]), dtype=np.uint32).reshape(len(statements), -1) \
-        if len(statements) else np.zeros((0, 64), np.uint32)
     dups = duplicates_from_keys(statements["_dedup_key"].tolist(), statements["_dedup_len"].to_numpy(),
                                 lambda rows: sig[rows], cfg.near_duplicate_threshold, cfg.dedup_min_chars,
                                 groups=dedup_groups(statements, cfg))
-    statements = statements.drop(columns=[ROW, "_dedup_key", "_dedup_len", "_minhash"])
+    statements = statements.drop(columns=[ROW, "_dedup_key", "_dedup_len"])
     statements = mark_duplicates(statements, dups)
     counts = prepare_counts(out_docs, statements, pii, dups.n_exact, dups.n_near, boiler, len(keys), cfg)
     return PrepareResult(documents=out_docs, statements=statements, counts=counts)
+
+
+def _read_signatures(folder: Path) -> np.ndarray:
+    """The workers' MinHash signatures as one (statements, perms) uint32 matrix, in statement order.
+
+    Read from the Arrow buffers, not as a column of Python bytes (~300 bytes of objects per
+    statement on the driver).
+    """
+    tables = [pq.read_table(f, columns=[ROW, "position", "_minhash"]) for f in sorted(Path(folder).rglob("*.parquet"))]
+    table = pa.concat_tables(tables, promote_options="permissive") if tables else None
+    if table is None or not table.num_rows:
+        return np.zeros((0, 64), np.uint32)
+    col = table.column("_minhash").combine_chunks()
+    width = np.int64 if pa.types.is_large_binary(col.type) else np.int32
+    offsets = np.frombuffer(col.buffers()[1], dtype=width)[col.offset : col.offset + len(col) + 1]
+    data = np.frombuffer(col.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    sig = data.view(np.uint32).reshape(len(col), -1)  # every signature has the same length
+    order = np.lexsort((table.column("position").to_numpy(), table.column(ROW).to_numpy()))
+    return sig[order]
 
 
 def _reduce_counts(ds, by: list[str]) -> pd.DataFrame:

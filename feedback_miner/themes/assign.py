@@ -33,6 +33,7 @@ from feedback_miner.themes.cluster import (
 )
 from feedback_miner.themes.labels import (
     class_tfidf_keywords,
+    keyword_rows,
     label_from_keywords,
     language_summary,
     lemma_tokens,
@@ -309,7 +310,7 @@ def _assigned_table(
     if new_ids:
         rows = np.flatnonzero(np.isin(theme, [*new_ids, OTHER]))
         main = language_summary(langs[rows])[0]
-        rows = rows[langs[rows] == main]
+        rows = keyword_rows(rows[langs[rows] == main], theme, langs, cfg.keyword_sample, cfg.seed)
         toks = lemma_tokens(texts[rows].tolist(), main)
         keywords = class_tfidf_keywords(toks, theme[rows].astype(str).tolist(), cfg.n_keywords)
     seed_name = {s.theme_id: s.name for s in seeds}

@@ -27,6 +27,7 @@ from feedback_miner.themes.cluster import (
 from feedback_miner.themes.hierarchy import group_fine_clusters, merge_siblings, split_crowded_parents
 from feedback_miner.themes.labels import (
     class_tfidf_keywords,
+    keyword_rows,
     label_from_keywords,
     language_summary,
     lemma_tokens,
@@ -438,14 +439,19 @@ def _theme_table(
     rows_themed = np.flatnonzero(themed)
     n_themed = max(len(rows_themed), 1)
 
-    # Lemmas once per language; keywords per language among broad themes, and among siblings.
+    # Lemmas once per language, of a bounded sample per (sub-)theme; keywords per language among
+    # broad themes, and among siblings.
+    leaf = np.where(pd.notna(sub), sub, theme)
+    sampled = np.zeros(len(st), dtype=bool)
+    sampled[keyword_rows(rows_themed, leaf, langs, cfg.keyword_sample, cfg.seed)] = True
     tokens: dict[int, list[str]] = {}
     for lang in sorted(set(langs[rows_themed])):
-        rows = rows_themed[langs[rows_themed] == lang]
+        rows = rows_themed[(langs[rows_themed] == lang) & sampled[rows_themed]]
         tokens.update(zip(rows.tolist(), lemma_tokens(texts[rows].tolist(), lang), strict=True))
 
     def keywords_by_lang(rows: np.ndarray, keys: np.ndarray) -> dict[str, dict[str, list[str]]]:
         out: dict[str, dict[str, list[str]]] = {}
+        rows = rows[sampled[rows]]
         for lang in sorted(set(langs[rows])):
             r = rows[langs[rows] == lang]
             for k, kw in class_tfidf_keywords([tokens[i] for i in r], keys[r].tolist(), cfg.n_keywords).items():

@@ -44,6 +44,22 @@ def lemma_tokens(texts: Sequence[str], lang: str) -> list[list[str]]:
     return out
 
 
+def keyword_rows(rows: np.ndarray, keys: np.ndarray, languages: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """``rows`` thinned to at most ``size`` per (key, language), chosen at random with ``seed``, in order.
+
+    Class-based TF-IDF keyphrases settle long before a theme's thousandth statement; the lemmas of
+    every statement would cost memory and time in proportion to the corpus.
+    """
+    rows = np.asarray(rows)
+    if len(rows) == 0:
+        return rows
+    frame = pd.DataFrame({"key": pd.Series(keys[rows], dtype=object).astype(str),
+                          "lang": pd.Series(languages[rows], dtype=object).astype(str),
+                          "r": np.random.default_rng(seed).random(len(rows))})  # fmt: skip
+    rank = frame.groupby(["key", "lang"], sort=False)["r"].rank(method="first").to_numpy()
+    return rows[rank <= size]
+
+
 def _ngrams(tokens: list[str]) -> list[str]:
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
 
