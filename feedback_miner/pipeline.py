@@ -396,6 +396,8 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         vectors, n_new = embed_texts(statements["text"].tolist(), embedder,
                                      store if cfg.embedding.cache and not full else None)
         info.update(model=embedder.name, embedded=n_new, reused=len(statements) - n_new)
+        if hasattr(embedder, "release"):
+            embedder.release()  # the model's memory is not needed by the stages that follow
 
     with clock.stage("themes") as info:
         prev = None if full else previous_themes(store, night)

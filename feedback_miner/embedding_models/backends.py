@@ -80,16 +80,25 @@ class OnnxE5Embedder:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.threads = threads or os.cpu_count() or 1
-        path = model_dir / (ONNX_INT8_FILE if quantized else ONNX_FILE)
-        self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self._path = model_dir / (ONNX_INT8_FILE if quantized else ONNX_FILE)
+        self._opts = opts
+        self._session = ort.InferenceSession(str(self._path), opts, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dim = int(json.loads((model_dir / "config.json").read_text())["hidden_size"])
         self.name = name or f"onnx:{model_dir.name}{'-int8' if quantized else ''}"
+
+    def release(self) -> None:
+        """Free the ONNX session (weights and arena, ~300 MB); the next ``encode`` opens it again."""
+        self._session = None
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), np.float32)
         if not len(texts):
             return out
+        if self._session is None:
+            import onnxruntime as ort
+
+            self._session = ort.InferenceSession(str(self._path), self._opts, providers=["CPUExecutionProvider"])
         encs = self._tok.encode_batch([self.prefix + t for t in texts])
         lengths = np.array([len(e.ids) for e in encs])
 
