@@ -247,7 +247,7 @@ def build_themes(
         cluster_selection=cfg.cluster_selection, outlier_similarity=cfg.outlier_similarity,
         outlier_z=cfg.outlier_z, outlier_neighbors=cfg.outlier_neighbors, fit_sample_size=cfg.fit_sample_size,
         seed=cfg.seed,
-    ).fit(X[core_rows])  # fmt: skip
+    ).fit(X, rows=core_rows)  # fmt: skip
     fine = clusterer.labels_
     n_fine = int(fine.max()) + 1 if len(fine) and fine.max() >= 0 else 0
     fine_c = clusterer.centroids_[:n_fine]
