@@ -20,15 +20,15 @@ from feedback_miner.themes.build import (
     OTHER,
     THEME_COLUMNS,
     ThemeResult,
-    _fit_thresholds,
+    _assignments,
     _previous_of_rows,
     _statement_flags,
 )
 from feedback_miner.themes.cluster import (
     OUTLIER,
     DensityClusterer,
-    centroid_similarity,
     centroids_of,
+    member_thresholds,
     normalize_rows,
 )
 from feedback_miner.themes.labels import (
@@ -60,12 +60,12 @@ def _leaf_thresholds(
     were passed) takes the figure from the rows nearest to it; a leaf with no rows at all, the
     median of the others.
     """
-    thr = _fit_thresholds(X, kept_leaf, C, z)
+    thr = member_thresholds(X, kept_leaf, C, z)
     counts = np.bincount(kept_leaf[kept_leaf >= 0], minlength=len(C))
     weak = counts < _MIN_MEMBERS_FOR_THRESHOLD
     if weak.any():
         lab = np.where(kept_leaf >= 0, kept_leaf, near_leaf)
-        thr[weak] = _fit_thresholds(X, lab, C, z)[weak]
+        thr[weak] = member_thresholds(X, lab, C, z)[weak]
     finite = np.isfinite(thr)
     if finite.any() and not finite.all():
         thr[~finite] = np.median(thr[finite])
@@ -215,7 +215,7 @@ def assign_themes(
         nxt = next_theme_number([*prev["theme_id"], *(x for x in prev_theme if x is not None)])
         # ...and a loose one (poor fits that share nothing) is no theme: it must be as tight as
         # the looser quarter of last run's themes
-        leaf_means = _fit_thresholds(X, kept_leaf, C_leaf, 0.0) if len(C_leaf) else np.zeros(0)
+        leaf_means = member_thresholds(X, kept_leaf, C_leaf, 0.0) if len(C_leaf) else np.zeros(0)
         leaf_means = leaf_means[np.isfinite(leaf_means)]
         floor = float(np.percentile(leaf_means, 25)) if len(leaf_means) else -np.inf
         for g in np.flatnonzero(distinct):
@@ -255,23 +255,7 @@ def assign_themes(
             if s.theme_id not in set(prev["theme_id"]):
                 status[s.theme_id] = "emerging"
     all_c = {**C_broad, **extra_c}
-    names = list(all_c)
-    C = np.vstack([all_c[k] for k in names]) if names else np.zeros((0, dim), np.float32)
-    orphans = np.flatnonzero(is_dup & (theme == None))  # noqa: E711 (element-wise on an object array)
-    if len(orphans) and len(names):
-        theme[orphans] = [names[j] for j in (X[orphans] @ C.T).argmax(1)]
-
-    # Cosine to the theme's centroid (best centroid for 'other'), as build_themes reports it.
-    similarity = np.full(n, np.nan, dtype=np.float32)
-    if len(names):
-        col = {k: j for j, k in enumerate(names)}
-        # -1: 'other' (nearest centroid), -2: non-answers (no similarity)
-        j = np.array([col.get(t, -1) for t in theme], dtype=np.int64)
-        j[~themed] = -2
-        similarity = centroid_similarity(X, C, j, nearest=True)
-    assignments = pd.DataFrame(
-        {"statement_id": st["statement_id"], "theme_id": theme, "subtheme_id": sub, "similarity": similarity}
-    )
+    assignments = _assignments(st, X, themed, is_dup, theme, sub, all_c)
     themes = _assigned_table(st, X, themed, theme, sub, prev, C_all, extra_c, status, seeds, cfg)
     return ThemeResult(
         assignments=assignments,

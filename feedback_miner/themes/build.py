@@ -22,6 +22,7 @@ from feedback_miner.themes.cluster import (
     DensityClusterer,
     centroid_similarity,
     centroids_of,
+    member_thresholds,
     normalize_rows,
 )
 from feedback_miner.themes.hierarchy import group_fine_clusters, merge_siblings, split_crowded_parents
@@ -111,20 +112,6 @@ def _previous_of_rows(st: pd.DataFrame, previous_assignments: pd.DataFrame | Non
     return col("theme_id"), col("subtheme_id")
 
 
-def _fit_thresholds(X: np.ndarray, labels: np.ndarray, C: np.ndarray, z: float) -> np.ndarray:
-    """Per group: members' mean cosine to the centroid minus ``z`` standard deviations."""
-    k = C.shape[0]
-    member = labels >= 0
-    if k == 0 or not member.any():
-        return np.full(k, np.inf, dtype=np.float32)
-    sims = centroid_similarity(X, C, labels)[member]
-    counts = np.bincount(labels[member], minlength=k)
-    mean = np.bincount(labels[member], weights=sims, minlength=k) / np.maximum(counts, 1)
-    var = np.bincount(labels[member], weights=sims**2, minlength=k) / np.maximum(counts, 1) - mean**2
-    thr = mean - z * np.sqrt(np.maximum(var, 0.0))
-    return np.where(counts > 0, thr, np.inf).astype(np.float32)
-
-
 def _name_groups(
     labels: np.ndarray,
     centroids: np.ndarray,
@@ -184,7 +171,7 @@ def _stick(
     z: float,
 ) -> np.ndarray:
     """Rows whose last-run group still exists and still fits (within ``z`` sd) go back to it."""
-    thr = _fit_thresholds(X, labels, C, z)
+    thr = member_thresholds(X, labels, C, z)
     r = rows[(prev_index[rows] >= 0) & (prev_index[rows] != labels[rows])]
     if len(r):
         p = prev_index[r]
@@ -304,7 +291,7 @@ def build_themes(
     # 3b. filler joins a theme only when it is as close to it as a typical member
     fill_rows = np.setdiff1d(free_rows, core_rows)
     if len(fill_rows) and n_broad:
-        thr = _fit_thresholds(X, broad_lab, broad_c, cfg.filler_z)
+        thr = member_thresholds(X, broad_lab, broad_c, cfg.filler_z)
         S = X[fill_rows] @ broad_c.T
         best = S.argmax(axis=1)
         ok = S[np.arange(len(best)), best] >= thr[best]
@@ -389,22 +376,7 @@ def build_themes(
             if len(members)
             else (normalize_rows(s.vectors.sum(0, keepdims=True))[0])
         )
-    names = list(all_c)
-    C = np.vstack([all_c[k] for k in names]) if names else np.zeros((0, dim), np.float32)
-    orphans = np.flatnonzero(is_dup & (theme == None))  # noqa: E711 (element-wise on an object array)
-    if len(orphans) and len(names):
-        theme[orphans] = [names[j] for j in (X[orphans] @ C.T).argmax(1)]
-
-    similarity = np.full(n, np.nan, dtype=np.float32)
-    if len(names):
-        col = {k: j for j, k in enumerate(names)}
-        # -1: 'other' (nearest centroid), -2: non-answers (no similarity)
-        j = np.array([col.get(t, -1) for t in theme], dtype=np.int64)
-        j[~themed] = -2
-        similarity = centroid_similarity(X, C, j, nearest=True)
-    assignments = pd.DataFrame(
-        {"statement_id": st["statement_id"], "theme_id": theme, "subtheme_id": sub, "similarity": similarity}
-    )
+    assignments = _assignments(st, X, themed, is_dup, theme, sub, all_c)
 
     # 6. table of themes with labels and examples
     fine_c_by_id = {sid: sub_c[j] for j, sid in enumerate(sub_ids) if sid and (sub_lab == j).any()}
@@ -417,6 +389,38 @@ def build_themes(
         assignments=assignments,
         themes=themes,
         language_means=means if means is not None else pd.DataFrame(columns=LANGUAGE_MEAN_COLUMNS),
+    )
+
+
+def _assignments(
+    st: pd.DataFrame,
+    X: np.ndarray,
+    themed: np.ndarray,
+    is_dup: np.ndarray,
+    theme: np.ndarray,
+    sub: np.ndarray,
+    centroids: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """The assignments frame (``statement_id, theme_id, subtheme_id, similarity``) of a run.
+
+    Duplicates whose first copy has no theme go to the nearest of ``centroids`` (written into
+    ``theme``); similarity is the cosine to the statement's theme centroid, to the nearest one for
+    'other', NaN for non-answers.
+    """
+    names = list(centroids)
+    similarity = np.full(len(st), np.nan, dtype=np.float32)
+    if names:
+        C = np.vstack([centroids[k] for k in names])
+        orphans = np.flatnonzero(is_dup & (theme == None))  # noqa: E711 (element-wise on an object array)
+        if len(orphans):
+            theme[orphans] = [names[j] for j in (X[orphans] @ C.T).argmax(1)]
+        col = {k: j for j, k in enumerate(names)}
+        # -1: 'other' (nearest centroid), -2: non-answers (no similarity)
+        j = np.array([col.get(t, -1) for t in theme], dtype=np.int64)
+        j[~themed] = -2
+        similarity = centroid_similarity(X, C, j, nearest=True)
+    return pd.DataFrame(
+        {"statement_id": st["statement_id"], "theme_id": theme, "subtheme_id": sub, "similarity": similarity}
     )
 
 

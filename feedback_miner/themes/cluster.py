@@ -73,6 +73,20 @@ def centroid_similarity(
     return out
 
 
+def member_thresholds(X: np.ndarray, labels: np.ndarray, C: np.ndarray, z: float) -> np.ndarray:
+    """Per group: members' mean cosine to the centroid minus ``z`` standard deviations (inf: no members)."""
+    k = C.shape[0]
+    member = labels >= 0
+    if k == 0 or not member.any():
+        return np.full(k, np.inf, dtype=np.float32)
+    sims = centroid_similarity(X, C, labels)[member]
+    counts = np.bincount(labels[member], minlength=k)
+    mean = np.bincount(labels[member], weights=sims, minlength=k) / np.maximum(counts, 1)
+    var = np.bincount(labels[member], weights=sims**2, minlength=k) / np.maximum(counts, 1) - mean**2
+    thr = mean - z * np.sqrt(np.maximum(var, 0.0))
+    return np.where(counts > 0, thr, np.inf).astype(np.float32)
+
+
 def exact_knn(X: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """Indices and cosine distances of each row's k nearest rows (itself first), in row chunks."""
     n = X.shape[0]
@@ -207,12 +221,7 @@ class DensityClusterer:
             return np.full(C.shape[0], self.outlier_similarity, dtype=np.float32)
         if self.outlier_z is None:  # every outlier joins its nearest cluster (as BERTopic's reduce_outliers)
             return np.full(C.shape[0], -np.inf, dtype=np.float32)
-        member = labels >= 0
-        sims = centroid_similarity(X, C, labels)[member]
-        counts = np.maximum(np.bincount(labels[member], minlength=C.shape[0]), 1)
-        mean = np.bincount(labels[member], weights=sims, minlength=C.shape[0]) / counts
-        var = np.bincount(labels[member], weights=sims**2, minlength=C.shape[0]) / counts - mean**2
-        return (mean - self.outlier_z * np.sqrt(np.maximum(var, 0.0))).astype(np.float32)
+        return member_thresholds(X, labels, C, self.outlier_z)
 
     # ------------------------------------------------------------ public
 
