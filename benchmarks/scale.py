@@ -149,6 +149,10 @@ def run_one(engine: str, n_docs: int, model: str, fit_sample: int, work: Path) -
         times["prepare"] = time.perf_counter() - t0
         t = time.perf_counter()
         write_partitions(st[["statement_id", "text"]], work / "texts", run.ray_partition_rows)
+        # From here the driver needs only the sample's strata: the texts and ids are in Parquet.
+        n_statements = len(st)
+        strata = st["language"].astype(str) + "|" + st["source"].astype(str)
+        del st
         embed_dataset(work / "texts", work / "vectors", model, 64, run)
         times["embed"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -161,7 +165,7 @@ def run_one(engine: str, n_docs: int, model: str, fit_sample: int, work: Path) -
             score_dataset(work / "vectors_ids", work / "scores", head, SentimentConfig(), run)
         times["sentiment"] = time.perf_counter() - t
         t = time.perf_counter()
-        sample = stratified_sample(st["language"].astype(str) + "|" + st["source"].astype(str), fit_sample, 42)
+        sample = stratified_sample(strata, fit_sample, 42)
         want = set(sample.tolist())
         Xs = ray.data.read_parquet(str(work / "vectors")).filter(lambda r: r["_row"] in want).to_pandas()
         Xs = np.vstack(Xs.sort_values("_row")["vector"].to_numpy()).astype(np.float32)
@@ -169,7 +173,6 @@ def run_one(engine: str, n_docs: int, model: str, fit_sample: int, work: Path) -
         assign_dataset(work / "vectors", work / "labels", cl, run)
         labels = read_partitions(work / "labels", columns=["_row", "label"])["label"].to_numpy()
         times["themes"] = time.perf_counter() - t
-        n_statements = len(st)
         workers = _ray_worker_peaks()
         ray.shutdown()
     wall = sum(times.values())

@@ -179,7 +179,11 @@ def _candidate_pairs(sig: np.ndarray, bands: int, groups: Sequence[object]) -> n
     # One 64-bit key per (text, band): a random linear combination of the band's values + the group.
     rng = np.random.default_rng(7)
     mult = rng.integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
-    keys = (sig[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64) * mult).sum(axis=2)
+    # In row chunks: the uint64 products of the whole matrix are 8x the signatures (1 GB at 1M texts).
+    keys = np.empty((n, bands), dtype=np.uint64)
+    for s in range(0, n, 65536):
+        block = sig[s : s + 65536, : bands * rows].reshape(-1, bands, rows).astype(np.uint64)
+        keys[s : s + 65536] = (block * mult).sum(axis=2)
     codes = pd.factorize(pd.Series(groups, dtype="object"), use_na_sentinel=False)[0].astype(np.uint64)
     keys ^= (codes * np.uint64(0x9E3779B97F4A7C15))[:, None]
     found = []

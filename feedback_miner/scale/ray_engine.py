@@ -15,6 +15,7 @@ import json
 import logging
 import shutil
 import uuid
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -99,14 +100,22 @@ def write_partitions(frame: pd.DataFrame, folder: Path, rows: int) -> Path:
 
 
 def read_partitions(folder: Path, columns: Sequence[str] | None = None, sort: Sequence[str] = (ROW,)) -> pd.DataFrame:
-    """Every Parquet file under ``folder`` (file by file: partitions may infer different null types)."""
+    """Every Parquet file under ``folder`` as one frame, sorted by ``sort``.
+
+    Concatenated and sorted as Arrow tables, converted to pandas once: a per-file ``to_pandas``,
+    ``pd.concat`` and ``sort_values`` held three copies of the frame (~850 MB at a million
+    statements). ``promote_options="permissive"`` unifies a partition whose column is all null
+    (null type) with the others.
+    """
     files = sorted(Path(folder).rglob("*.parquet"))
-    parts = [pq.read_table(f, columns=list(columns) if columns else None).to_pandas() for f in files]
-    parts = [p for p in parts if len(p)] or parts[:1]
-    if not parts:
+    tables = [pq.read_table(f, columns=list(columns) if columns else None) for f in files]
+    if not tables:
         return pd.DataFrame(columns=list(columns or []))
-    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    return frame.sort_values(list(sort), kind="stable").reset_index(drop=True) if len(frame) else frame
+    table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
+    del tables
+    if table.num_rows and sort:
+        table = table.sort_by([(c, "ascending") for c in sort])  # a stable sort
+    return table.to_pandas()
 
 
 def _map_options(run: RunConfig, gpus: float = 0.0) -> dict:
@@ -219,8 +228,9 @@ class _FinishDocuments:
                              "_counts2": batch[_COUNTS].tolist()})
 
 
-def _statements_of(batch: pd.DataFrame) -> pd.DataFrame:
-    """Pass 4: one row per statement, with the per-row dedup keys (hash, length, MinHash signature)."""
+def _statements_of(batch: pd.DataFrame, n_buckets: int) -> pd.DataFrame:
+    """Pass 4: one row per statement, with the per-row dedup keys (hash, length, MinHash signature)
+    and the dedup bucket of its customer."""
     batch = batch.reset_index(drop=True)
     docs = _doc_columns(batch)
     pieces = [json.loads(p) for p in batch[_PIECES]]
@@ -230,7 +240,43 @@ def _statements_of(batch: pd.DataFrame) -> pd.DataFrame:
     per_doc = np.asarray([int(bool(s)) + len(p) for s, p in zip(subjects, pieces, strict=True)], dtype=np.int64)
     keys, lengths, sig = dedup_keys(frame["text"].tolist())
     return frame.assign(**{ROW: np.repeat(batch[ROW].to_numpy(), per_doc), "_dedup_key": keys,
-                           "_dedup_len": lengths, "_minhash": [s.tobytes() for s in sig]})
+                           "_dedup_len": lengths, "_minhash": [s.tobytes() for s in sig],
+                           _BUCKET: dedup_buckets(frame["customer_id"], n_buckets)})
+
+
+_BUCKET, _KIND = "_bucket", "_dup_kind"
+_DEDUP = ["_dedup_key", "_dedup_len", "_minhash", _BUCKET]  # worker-side columns the driver never reads
+
+
+def dedup_buckets(customers: pd.Series, n_buckets: int) -> np.ndarray:
+    """Bucket in ``[0, n_buckets)`` of each statement's customer: every statement of a customer in one bucket.
+
+    CRC-32 of the id, so every worker agrees (Python's ``hash`` is salted per process); missing
+    ids (one dedup group of their own) all go to bucket 0.
+    """
+    if n_buckets <= 1:
+        return np.zeros(len(customers), dtype=np.int64)
+    return np.fromiter((0 if pd.isna(c) else zlib.crc32(str(c).encode("utf-8")) % n_buckets for c in customers),
+                       dtype=np.int64, count=len(customers))
+
+
+def _resolve_duplicates(batch: pd.DataFrame, cfg: PrepareConfig) -> pd.DataFrame:
+    """Pass 5: exact and near duplicates among the statements of one bucket of customers.
+
+    Under scope ``customer`` only statements of one customer can copy each other, and a bucket
+    holds all of a customer's statements, so the duplicates found here, in statement order, are
+    the ones :func:`~feedback_miner.prepare.dedup.find_duplicates` finds over the whole batch.
+    Returns ``ROW, position, is_duplicate_of, n_duplicates`` and the kind (0 none, 1 exact, 2 near).
+    """
+    batch = batch.sort_values([ROW, "position"], kind="stable").reset_index(drop=True)
+    blobs = batch["_minhash"].tolist()
+    sig = np.frombuffer(b"".join(blobs), dtype=np.uint32).reshape(len(blobs), -1)
+    del blobs
+    dups = duplicates_from_keys(batch["_dedup_key"].tolist(), batch["_dedup_len"].to_numpy(), lambda rows: sig[rows],
+                                cfg.near_duplicate_threshold, cfg.dedup_min_chars, groups=dedup_groups(batch, cfg))
+    out = mark_duplicates(batch[[ROW, "position", "statement_id"]].copy(), dups).drop(columns=["statement_id"])
+    out[_KIND] = np.select([dups.kind == "exact", dups.kind == "near"], [1, 2], 0).astype(np.int8)
+    return out
 
 
 def prepare_statements_ray(documents: pd.DataFrame, cfg: PrepareConfig, run: RunConfig,
@@ -239,8 +285,10 @@ def prepare_statements_ray(documents: pd.DataFrame, cfg: PrepareConfig, run: Run
 
     Same inputs and output (frames equal to the local engine's). Passes: clean -> boilerplate
     counts (reduced by key on the cluster) -> redact + language + name spans -> common-name counts
-    -> names, segmentation -> statements with dedup keys; duplicates are resolved on the driver
-    over 16-byte hashes and MinHash signatures (no text comparison on the driver).
+    -> names, segmentation -> statements with dedup keys -> duplicates, resolved on the workers
+    per bucket of customers (scope ``customer``; one bucket under scope ``all``) from 16-byte
+    hashes and MinHash signatures. The driver reads back the two frames and the per-statement
+    duplicate marks, never the signatures.
     """
     if not len(documents):  # nothing to distribute (an incremental night with no new documents)
         from feedback_miner.prepare import prepare_statements
@@ -277,50 +325,50 @@ def prepare_statements_ray(documents: pd.DataFrame, cfg: PrepareConfig, run: Run
         }
 
         finished = redacted.map_batches(_FinishDocuments, fn_constructor_args=(cfg, common), **opts).materialize()
-        finished.map_batches(_statements_of, batch_format="pandas").write_parquet(str(tmp / "statements"))
-        finished.drop_columns([_PIECES]).write_parquet(str(tmp / "documents_out"))
+        # Under scope "customer", statements of different customers never copy each other: hashing
+        # customers into buckets lets the workers resolve duplicates bucket by bucket, and the
+        # driver never holds the signatures (256 bytes per statement). Scope "all" is one bucket.
+        n_buckets = -(-len(docs) // run.ray_partition_rows) if cfg.dedup_scope == "customer" else 1
+        finished.map_batches(_statements_of, batch_format="pandas", fn_kwargs={"n_buckets": n_buckets}) \
+            .write_parquet(str(tmp / "statements"))
+        ray.data.read_parquet(str(tmp / "statements")) \
+            .select_columns([ROW, "position", "statement_id", "customer_id", *_DEDUP]) \
+            .groupby(_BUCKET).map_groups(_resolve_duplicates, batch_format="pandas", fn_kwargs={"cfg": cfg}) \
+            .write_parquet(str(tmp / "duplicates"))
+        finished.drop_columns([_PIECES, _SUBJECT]).write_parquet(str(tmp / "documents_out"))
 
-        out_docs = read_partitions(tmp / "documents_out")
+        keep = list(documents.columns) + ["language", "language_confidence", "is_non_answer"]
+        out_docs = read_partitions(tmp / "documents_out", columns=[ROW, *keep, _COUNTS, "_counts2"])
         first = next((tmp / "statements").rglob("*.parquet"), None)
-        columns = [c for c in pq.read_schema(first).names if c != "_minhash"] if first else None
+        columns = [c for c in pq.read_schema(first).names if c not in _DEDUP] if first else None
         statements = read_partitions(tmp / "statements", columns=columns, sort=(ROW, "position"))
-        sig = _read_signatures(tmp / "statements")
+        marks = read_partitions(tmp / "duplicates", sort=(ROW, "position"))
 
     pii = _sum_counts(out_docs["_counts2"]) + _sum_counts(out_docs[_COUNTS])
     boiler = int(pii.pop("_boilerplate", 0))
-    out_docs = out_docs[list(documents.columns) + ["language", "language_confidence", "is_non_answer"]]
-    out_docs = out_docs.reset_index(drop=True)
+    out_docs = out_docs[keep].reset_index(drop=True)
     if "subject" in out_docs:  # the local engine keeps subjects as an object column with None
         out_docs["subject"] = pd.Series(out_docs["subject"].astype(object).where(out_docs["subject"].notna(), None),
                                         dtype="object")
 
-    # -- global: duplicates, in statement order, from the workers' keys
-    dups = duplicates_from_keys(statements["_dedup_key"].tolist(), statements["_dedup_len"].to_numpy(),
-                                lambda rows: sig[rows], cfg.near_duplicate_threshold, cfg.dedup_min_chars,
-                                groups=dedup_groups(statements, cfg))
-    statements = statements.drop(columns=[ROW, "_dedup_key", "_dedup_len"])
-    statements = mark_duplicates(statements, dups)
-    counts = prepare_counts(out_docs, statements, pii, dups.n_exact, dups.n_near, boiler, len(keys), cfg)
+    # -- duplicates, resolved per bucket on the workers; both frames are in (ROW, position) order
+    if not len(marks):  # no statement at all (every document empty): no bucket was written
+        marks = pd.DataFrame({ROW: np.zeros(0, np.int64), "position": np.zeros(0, np.int64),
+                              "is_duplicate_of": pd.Series([], dtype=object),
+                              "n_duplicates": np.zeros(0, np.int64), _KIND: np.zeros(0, np.int8)})
+    if len(marks) != len(statements) or not (
+        np.array_equal(marks[ROW].to_numpy(), statements[ROW].to_numpy())
+        and np.array_equal(marks["position"].to_numpy(), statements["position"].to_numpy())
+    ):
+        raise RuntimeError(f"duplicate marks of {len(marks)} statements do not line up with {len(statements)}")
+    statements = statements.drop(columns=[ROW])
+    dup_of = marks["is_duplicate_of"]  # as the local engine's: object, None where not a copy
+    statements["is_duplicate_of"] = pd.Series(dup_of.astype(object).where(dup_of.notna(), None), dtype="object")
+    statements["n_duplicates"] = marks["n_duplicates"].to_numpy(dtype=np.int64)
+    kinds = np.bincount(marks[_KIND].to_numpy(), minlength=3)
+    del marks
+    counts = prepare_counts(out_docs, statements, pii, int(kinds[1]), int(kinds[2]), boiler, len(keys), cfg)
     return PrepareResult(documents=out_docs, statements=statements, counts=counts)
-
-
-def _read_signatures(folder: Path) -> np.ndarray:
-    """The workers' MinHash signatures as one (statements, perms) uint32 matrix, in statement order.
-
-    Read from the Arrow buffers, not as a column of Python bytes (~300 bytes of objects per
-    statement on the driver).
-    """
-    tables = [pq.read_table(f, columns=[ROW, "position", "_minhash"]) for f in sorted(Path(folder).rglob("*.parquet"))]
-    table = pa.concat_tables(tables, promote_options="permissive") if tables else None
-    if table is None or not table.num_rows:
-        return np.zeros((0, 64), np.uint32)
-    col = table.column("_minhash").combine_chunks()
-    width = np.int64 if pa.types.is_large_binary(col.type) else np.int32
-    offsets = np.frombuffer(col.buffers()[1], dtype=width)[col.offset : col.offset + len(col) + 1]
-    data = np.frombuffer(col.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    sig = data.view(np.uint32).reshape(len(col), -1)  # every signature has the same length
-    order = np.lexsort((table.column("position").to_numpy(), table.column(ROW).to_numpy()))
-    return sig[order]
 
 
 def _reduce_counts(ds, by: list[str]) -> pd.DataFrame:
