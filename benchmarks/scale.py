@@ -84,7 +84,8 @@ def _ray_worker_peaks() -> dict[str, float]:
             continue
         try:
             cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if cmd.startswith("ray::") and "IDLE" not in cmd.split()[0]:
+            # IDLE included: a pooled worker that ran tasks (e.g. the dedup pass) is IDLE afterwards
+            if cmd.startswith("ray::"):
                 out[f"{cmd.split()[0]}[{p.name}]"] = _peak_rss_mib(p.name)
         except OSError:
             continue

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 (pa.compute)
 import pyarrow.parquet as pq
 
 from feedback_miner.config import Config, PrepareConfig, RunConfig, SentimentConfig
@@ -109,13 +110,48 @@ def read_partitions(folder: Path, columns: Sequence[str] | None = None, sort: Se
     """
     files = sorted(Path(folder).rglob("*.parquet"))
     tables = [pq.read_table(f, columns=list(columns) if columns else None) for f in files]
+    tables = [t for t in tables if t.num_rows] or tables[:1]
     if not tables:
         return pd.DataFrame(columns=list(columns or []))
+    if sort and len(tables) > 1:  # files in the order of their first row: often the whole order already
+        tables.sort(key=lambda t: tuple(t.column(c)[0].as_py() for c in sort))
     table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
     del tables
-    if table.num_rows and sort:
-        table = table.sort_by([(c, "ascending") for c in sort])  # a stable sort
-    return table.to_pandas()
+    if table.num_rows and sort and not _is_sorted(table, sort):
+        table = _sort_table(table, sort)
+    # self_destruct: each Arrow column is released once converted (no second full copy)
+    return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def _sort_table(table: pa.Table, by: Sequence[str]) -> pa.Table:
+    """``table`` in stable ascending order of ``by``, reordered one column at a time.
+
+    Ray's writers do not keep row order inside a file (at a million statements one file held 74%
+    of the rows, out of order), so a sort is the rule; column by column, the driver holds the
+    table plus one reordered column instead of two tables (~330 MB more at a million statements).
+    """
+    if all(pa.types.is_integer(table.schema.field(c).type) for c in by):
+        order = pa.array(np.lexsort([table.column(c).to_numpy() for c in reversed(by)]))  # stable
+    else:
+        order = pa.compute.sort_indices(table, sort_keys=[(c, "ascending") for c in by])  # stable
+    schema, out = table.schema, []  # the schema keeps the pandas metadata (dtypes) for to_pandas
+    for name in schema.names:
+        out.append(table.column(name).take(order))
+        table = table.drop_columns([name])  # the unordered column is released here
+    return pa.Table.from_arrays(out, schema=schema)
+
+
+def _is_sorted(table: pa.Table, by: Sequence[str]) -> bool:
+    """Whether ``table`` is already in ascending lexicographic order of its numeric columns ``by``."""
+    if not all(pa.types.is_integer(table.schema.field(c).type) for c in by):
+        return False
+    undecided = np.ones(max(table.num_rows - 1, 0), dtype=bool)  # pairs equal on every column so far
+    for c in by:
+        step = np.sign(np.diff(table.column(c).to_numpy()))
+        if (undecided & (step < 0)).any():
+            return False
+        undecided &= step == 0
+    return True
 
 
 def _map_options(run: RunConfig, gpus: float = 0.0) -> dict:
