@@ -91,7 +91,7 @@ def run(
     log_format: LogFormat = typer.Option(LogFormat.text, "--log-format", help="text or json (for schedulers)."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
-    """Run the whole job: ingest, prepare, embed, themes, sentiment, outcomes, report."""
+    """Run the whole job: ingest, prepare, embed, sentiment, themes, outcomes, report."""
     from feedback_miner.lock import RunLocked
     from feedback_miner.pipeline import run_job
 

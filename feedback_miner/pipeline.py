@@ -1,6 +1,6 @@
 """The nightly job as an ordered list of stages.
 
-    ingest -> prepare -> embed -> themes -> sentiment -> outcomes -> report
+    ingest -> prepare -> embed -> sentiment -> themes -> outcomes -> report
 
 Each stage is a plain function of DataFrames (see docs/architecture.md). This module is the only
 one that opens the run store and writes the run folder. Crash safety:
@@ -47,7 +47,7 @@ from feedback_miner.themes import assign_themes, build_themes, load_taxonomy
 log = logging.getLogger("feedback_miner")
 
 # Stage names, in order, as recorded in the manifest (publishing the run folder comes after them).
-STAGES = ("ingest", "prepare", "embed", "themes", "sentiment", "outcomes", "report")
+STAGES = ("ingest", "prepare", "embed", "sentiment", "themes", "outcomes", "report")
 
 STATEMENT_COLUMNS = [
     "statement_id", "doc_id", "source", "customer_id", "created_at", "position", "language",
@@ -399,30 +399,8 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         if hasattr(embedder, "release"):
             embedder.release()  # the model's memory is not needed by the stages that follow
 
-    with clock.stage("themes") as info:
-        prev = None if full else previous_themes(store, night)
-        prev_assign = None if full else previous_assignments(store, night)
-        taxonomy = None
-        if cfg.themes.taxonomy:
-            try:
-                taxonomy = load_taxonomy(cfg.resolve(cfg.themes.taxonomy),
-                                         embed=lambda t: embed_texts(list(t), embedder, store)[0])
-            except ValueError as e:
-                raise ConfigError(str(e)) from None
-        if cfg.run.refit == "assign" and prev is not None:
-            # No refit: last night's themes keep their centroids, new statements are assigned to them.
-            themes_res = assign_themes(statements, vectors, cfg.themes, prev, previous_assignments=prev_assign,
-                                       taxonomy=taxonomy, language_means=previous_language_means(store, night))
-        else:
-            themes_res = build_themes(statements, vectors, cfg.themes, prev, taxonomy=taxonomy,
-                                      previous_assignments=prev_assign)
-        statements = statements.merge(themes_res.assignments, on="statement_id", how="left")
-        themes = themes_res.themes
-        info.update(mode="assign" if cfg.run.refit == "assign" and prev is not None else "refit",
-                    themes=int(themes["parent_id"].isna().sum()) if len(themes) else 0,
-                    subthemes=int(themes["parent_id"].notna().sum()) if len(themes) else 0)
-
     with clock.stage("sentiment") as info:
+        # Scored before themes: the themes stage may then centre the vectors in place (no copy).
         model = load_sentiment_model(cfg.sentiment.model, cfg.base_dir)
         sent_vectors = vectors
         sent_name = getattr(model, "embedder", None) or _embedder_name_for(model.embedding_model)
@@ -438,11 +416,38 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
             scored = score_statements_ray(statements, sent_vectors, model, cfg.sentiment, cfg.run, work_dir_for(cfg))
         else:
             scored = score_statements(statements, sent_vectors, model, cfg.sentiment)
+        del sent_vectors
         statements = statements.merge(scored, on="statement_id", how="left")
+        info.update(scored=len(scored), model=model.embedding_model)
+
+    with clock.stage("themes") as info:
+        prev = None if full else previous_themes(store, night)
+        prev_assign = None if full else previous_assignments(store, night)
+        taxonomy = None
+        if cfg.themes.taxonomy:
+            try:
+                taxonomy = load_taxonomy(cfg.resolve(cfg.themes.taxonomy),
+                                         embed=lambda t: embed_texts(list(t), embedder, store)[0])
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
+        # copy=False: nothing after this stage reads the raw vectors, so they are centred in place.
+        if cfg.run.refit == "assign" and prev is not None:
+            # No refit: last night's themes keep their centroids, new statements are assigned to them.
+            themes_res = assign_themes(statements, vectors, cfg.themes, prev, previous_assignments=prev_assign,
+                                       taxonomy=taxonomy, language_means=previous_language_means(store, night),
+                                       copy=False)
+        else:
+            themes_res = build_themes(statements, vectors, cfg.themes, prev, taxonomy=taxonomy,
+                                      previous_assignments=prev_assign, copy=False)
+        del vectors
+        statements = statements.merge(themes_res.assignments, on="statement_id", how="left")
+        # Per-theme sentiment: the statement scores aggregated (mean with CI, share negative, by language).
         ts = theme_sentiment(statements)
         ts_sub = theme_sentiment(statements.drop(columns=["theme_id"]).rename(columns={"subtheme_id": "theme_id"}))
-        themes = themes.merge(pd.concat([ts, ts_sub], ignore_index=True), on="theme_id", how="left")
-        info.update(scored=len(scored), model=model.embedding_model)
+        themes = themes_res.themes.merge(pd.concat([ts, ts_sub], ignore_index=True), on="theme_id", how="left")
+        info.update(mode="assign" if cfg.run.refit == "assign" and prev is not None else "refit",
+                    themes=int(themes["parent_id"].isna().sum()) if len(themes) else 0,
+                    subthemes=int(themes["parent_id"].notna().sum()) if len(themes) else 0)
 
     with clock.stage("outcomes") as info:
         outcome = link_outcomes(statements, prep.documents, ing.customers, themes, cfg.outcomes)

@@ -354,12 +354,13 @@ def find_person_spans(texts: Sequence[str], lang: str, batch_size: int = 128) ->
     if nlp is None or not texts:
         return spans
     todo = [i for i, t in enumerate(texts) if may_hold_name(t)]
-    for i, doc in zip(todo, nlp.pipe((texts[i] for i in todo), batch_size=batch_size), strict=True):
-        spans[i] = [
-            (e.start_char, e.end_char, e.text.lower())
-            for e in doc.ents
-            if e.label_ in _PERSON_LABELS and _plausible_person(doc.text, e.start_char, e.end_char, len(e))
-        ]
+    with nlp.memory_zone():  # new word forms are not kept in the shared vocab after these texts
+        for i, doc in zip(todo, nlp.pipe((texts[i] for i in todo), batch_size=batch_size), strict=True):
+            spans[i] = [
+                (e.start_char, e.end_char, e.text.lower())
+                for e in doc.ents
+                if e.label_ in _PERSON_LABELS and _plausible_person(doc.text, e.start_char, e.end_char, len(e))
+            ]
     return spans
 
 

@@ -148,6 +148,7 @@ class Segmenter:
                     result[i].append([])  # filled below, keeps paragraph order
                 else:  # no sentence-final punctuation inside: one sentence, spaCy has nothing to do
                     result[i].append([para])
-        for (i, j), doc in zip(owner, nlp.pipe(paras, batch_size=self.batch_size), strict=True):
-            result[i][j] = [s.text.strip() for s in doc.sents if s.text.strip()]
+        with nlp.memory_zone():  # new word forms are not kept in the shared vocab after this batch
+            for (i, j), doc in zip(owner, nlp.pipe(paras, batch_size=self.batch_size), strict=True):
+                result[i][j] = [s.text.strip() for s in doc.sents if s.text.strip()]
         return [[s for para in doc_paras for s in para] for doc_paras in result]

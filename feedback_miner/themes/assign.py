@@ -91,6 +91,7 @@ def assign_themes(
     previous_assignments: pd.DataFrame | None = None,
     taxonomy: Sequence[SeedTheme] | None = None,
     language_means: pd.DataFrame | None = None,
+    copy: bool = True,
 ) -> ThemeResult:
     """Assign statements to last run's themes without refitting them.
 
@@ -113,6 +114,7 @@ def assign_themes(
 
     Returns a :class:`ThemeResult` with the same columns as :func:`build_themes`; its
     ``language_means`` are the ones used, so the next assignment night stays in the same space.
+    ``copy=False`` lets the language centring overwrite ``embeddings`` (as in :func:`build_themes`).
     """
     st = statements.reset_index(drop=True)
     X_raw = normalize_rows(np.asarray(embeddings))
@@ -122,13 +124,16 @@ def assign_themes(
         raise ValueError("assign_themes: no previous themes to assign to; use build_themes")
     n, dim = X_raw.shape
     langs = st.get("language", pd.Series("und", index=st.index)).fillna("und").astype(str).to_numpy()
+    seeds = list(taxonomy or [])
+    seed_all, _ = match_seeds(X_raw, seeds, cfg.taxonomy_similarity)  # raw vectors: seeds have no language
     means = None
     if cfg.center_languages:
         given = language_means is not None and len(language_means) > 0
         means = language_means if given else fit_language_means(X_raw, langs)
-        X = apply_language_means(X_raw, langs, means)
+        X = apply_language_means(X_raw, langs, means, copy=copy)
     else:
         X = X_raw
+    del X_raw  # with copy=False it now holds the centred vectors
     themed, is_dup = _statement_flags(st)
 
     prev = previous.reset_index(drop=True).copy()
@@ -140,7 +145,6 @@ def assign_themes(
     broad_rows = np.flatnonzero((prev["parent_id"].isna() & (prev["theme_id"] != OTHER)).to_numpy())
     broad_ids = prev["theme_id"].iloc[broad_rows].tolist()
     sub_rows = np.flatnonzero(prev["parent_id"].isin(broad_ids).to_numpy())
-    seeds = list(taxonomy or [])
     seed_ids = {s.theme_id for s in seeds}
 
     # Leaves: sub-themes, and broad themes without sub-themes; seeded themes are reached by
@@ -171,7 +175,7 @@ def assign_themes(
     kept_leaf = np.array([leaf_index.get(s if s is not None else t, OUTLIER) for t, s in zip(theme, sub, strict=True)],
                          dtype=np.int64)  # fmt: skip
     new_rows = np.flatnonzero(themed & ~keep & ~is_dup)
-    seed_of, _ = match_seeds(X_raw[new_rows], seeds, cfg.taxonomy_similarity)
+    seed_of = seed_all[new_rows]
     for i, s in zip(new_rows[seed_of >= 0], seed_of[seed_of >= 0], strict=True):
         theme[i] = seeds[s].theme_id
     free = new_rows[seed_of < 0]

@@ -191,6 +191,7 @@ def build_themes(
     previous: pd.DataFrame | None = None,
     taxonomy: Sequence[SeedTheme] | None = None,
     previous_assignments: pd.DataFrame | None = None,
+    copy: bool = True,
 ) -> ThemeResult:
     """Group statements into two-level themes with stable ids.
 
@@ -203,7 +204,9 @@ def build_themes(
     with no statements. ``previous_assignments`` (``statement_id, theme_id, subtheme_id`` of last
     run) lets themes be matched by the statements they share and statements keep their theme
     while it still fits (``cfg.sticky_z``). ``taxonomy`` is the seeded themes (see
-    :func:`feedback_miner.themes.taxonomy.load_taxonomy`, from ``cfg.taxonomy``).
+    :func:`feedback_miner.themes.taxonomy.load_taxonomy`, from ``cfg.taxonomy``). ``copy=False``
+    lets the language centring overwrite ``embeddings`` (float32, unit rows) instead of copying
+    them: for a caller that no longer needs the raw vectors (a copy is 0.5 GB at 340k statements).
     """
     st = statements.reset_index(drop=True)
     X_raw = normalize_rows(np.asarray(embeddings))
@@ -211,16 +214,17 @@ def build_themes(
         raise ValueError(f"build_themes: {len(st)} statements but {len(X_raw)} embedding rows")
     n, dim = X_raw.shape
     langs = st.get("language", pd.Series("und", index=st.index)).fillna("und").astype(str).to_numpy()
+    # 1. seeded themes take the statements near their examples (raw vectors: seeds have no language)
+    seeds = list(taxonomy or [])
+    seed_all, _ = match_seeds(X_raw, seeds, cfg.taxonomy_similarity)
     means = fit_language_means(X_raw, langs) if cfg.center_languages and n else None
-    X = apply_language_means(X_raw, langs, means) if means is not None else X_raw
+    X = apply_language_means(X_raw, langs, means, copy=copy) if means is not None else X_raw
+    del X_raw  # with copy=False it now holds the centred vectors
     themed, is_dup = _statement_flags(st)
     fit_rows = np.flatnonzero(themed & ~is_dup)
     prev = _previous_rows(previous, dim)
     prev_theme, prev_sub = _previous_of_rows(st, previous_assignments)
-
-    # 1. seeded themes take the statements near their examples (raw vectors: seeds have no language)
-    seeds = list(taxonomy or [])
-    seed_of, _ = match_seeds(X_raw[fit_rows], seeds, cfg.taxonomy_similarity)
+    seed_of = seed_all[fit_rows]
     free_rows = fit_rows[seed_of < 0]
     filler = filler_mask(st, cfg.filler_max_chars, cfg.filler_min_customers)
     core_rows = free_rows[~filler[free_rows]]

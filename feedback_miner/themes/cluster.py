@@ -26,9 +26,12 @@ def normalize_rows(v: np.ndarray, inplace: bool = False) -> np.ndarray:
     vectors is 1.5 GB at a million statements); ``inplace`` divides ``v`` itself (float32 only).
     """
     v = np.asarray(v, dtype=np.float32)
-    norms = np.linalg.norm(v, axis=1, keepdims=True)
-    if v.ndim == 2 and len(v) and float(np.abs(norms - 1.0).max()) <= 1e-6:
-        return v
+    if v.ndim != 2:
+        norms = np.linalg.norm(v, axis=-1, keepdims=True)
+    else:  # einsum: no squared copy of the matrix on the way (np.linalg.norm makes one)
+        norms = np.sqrt(np.einsum("ij,ij->i", v, v))[:, None]
+        if len(v) and float(np.abs(norms - 1.0).max()) <= 1e-6:
+            return v
     norms = np.maximum(norms, 1e-12)
     if inplace:
         v /= norms
@@ -87,19 +90,23 @@ def member_thresholds(X: np.ndarray, labels: np.ndarray, C: np.ndarray, z: float
     return np.where(counts > 0, thr, np.inf).astype(np.float32)
 
 
-def exact_knn(X: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and cosine distances of each row's k nearest rows (itself first), in row chunks."""
+def exact_knn(X: np.ndarray, k: int, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and cosine distances of each row's k nearest rows (itself first), in row chunks.
+
+    A chunk costs ``chunk x n`` floats plus as many int64 for the partition (~120 MB at 512 x 20k).
+    """
     n = X.shape[0]
     idx = np.empty((n, k), dtype=np.int64)
     dist = np.empty((n, k), dtype=np.float32)
     for start in range(0, n, chunk):
-        S = X[start : start + chunk] @ X.T
-        rows = np.arange(S.shape[0])
-        S[rows, rows + start] = np.inf  # a row is its own nearest neighbour, as UMAP expects
-        part = np.argpartition(-S, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(S, part, axis=1), axis=1, kind="stable")
+        D = X[start : start + chunk] @ X.T
+        np.negative(D, out=D)  # smaller is nearer, without a second matrix
+        rows = np.arange(D.shape[0])
+        D[rows, rows + start] = -np.inf  # a row is its own nearest neighbour, as UMAP expects
+        part = np.argpartition(D, k - 1, axis=1)[:, :k]
+        order = np.argsort(np.take_along_axis(D, part, axis=1), axis=1, kind="stable")
         idx[start : start + chunk] = np.take_along_axis(part, order, axis=1)
-        d = 1.0 - np.take_along_axis(S, idx[start : start + chunk], axis=1)
+        d = 1.0 + np.take_along_axis(D, idx[start : start + chunk], axis=1)
         d[:, 0] = 0.0
         dist[start : start + chunk] = np.maximum(d, 0.0)
     return idx, dist

@@ -35,18 +35,25 @@ def fit_language_means(X: np.ndarray, languages: np.ndarray, min_count: int = 20
     X = np.asarray(X, dtype=np.float32)
     rows = []
     for g in np.unique(group):
-        m = group == g
-        rows.append({"language": str(g), "mean": X[m].mean(axis=0).tolist(), "n_statements": int(m.sum())})
+        m = np.flatnonzero(group == g)
+        # Summed in row blocks: X[m] whole would copy a language's vectors at once.
+        total = sum((X[m[i : i + 65536]].sum(axis=0, dtype=np.float64) for i in range(0, len(m), 65536)),
+                    start=np.zeros(X.shape[1]))  # fmt: skip
+        rows.append({"language": str(g), "mean": (total / len(m)).astype(np.float32).tolist(),
+                     "n_statements": len(m)})  # fmt: skip
     return pd.DataFrame(rows, columns=LANGUAGE_MEAN_COLUMNS)
 
 
-def apply_language_means(X: np.ndarray, languages: np.ndarray, means: pd.DataFrame) -> np.ndarray:
+def apply_language_means(X: np.ndarray, languages: np.ndarray, means: pd.DataFrame, copy: bool = True) -> np.ndarray:
     """Subtract each row's language mean (from :func:`fit_language_means`), then L2-normalize again.
 
     A language without a mean of its own takes the pooled ``und`` mean, or, without one, the
-    statement-weighted mean of all languages.
+    statement-weighted mean of all languages. ``copy=False`` overwrites ``X`` (float32) instead of
+    returning a new matrix: the caller no longer needs the raw vectors.
     """
-    out = np.asarray(X, dtype=np.float32).copy()
+    out = np.asarray(X, dtype=np.float32)
+    if copy:
+        out = out.copy()
     if means is None or len(means) == 0 or len(out) == 0:
         return normalize_rows(out)
     M = np.vstack([np.asarray(m, dtype=np.float32) for m in means["mean"]])
@@ -55,8 +62,9 @@ def apply_language_means(X: np.ndarray, languages: np.ndarray, means: pd.DataFra
     fallback = M[known[POOLED]] if POOLED in known else (w @ M / max(w.sum(), 1.0)).astype(np.float32)
     langs = np.asarray(languages, dtype=object).astype(str)
     for lang in np.unique(langs):
-        rows = langs == lang
-        out[rows] -= M[known[lang]] if lang in known else fallback
+        rows = np.flatnonzero(langs == lang)
+        for i in range(0, len(rows), 65536):  # out[rows] -= ... would copy a language's rows at once
+            out[rows[i : i + 65536]] -= M[known[lang]] if lang in known else fallback
     return normalize_rows(out, inplace=True)
 
 
