@@ -212,7 +212,9 @@ def main() -> None:
             print(f"{engine:5s} docs={n:>8d} statements={r['statements']:>8d} wall={r['wall_s']:8.1f}s "
                   f"{r['us_per_statement']:8.1f} us/statement stages={r['stages']} "
                   f"driver_peak={r['driver_peak_mib']:.0f} MiB "
-                  f"workers_peak_max={max(w.values()) if w else 0:.0f} MiB ({len(w)} workers)", flush=True)
+                  f"workers_peak_max={max(w.values()) if w else 0:.0f} MiB ({len(w)} workers: "
+                  f"{', '.join(f'{k}={v:.0f}' for k, v in sorted(w.items(), key=lambda kv: -kv[1])[:3])})",
+                  flush=True)
     for engine in args.engines:
         mine = [r for r in rows if r["engine"] == engine]
         if len(mine) > 1:
