@@ -430,6 +430,14 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
                                          embed=lambda t: embed_texts(list(t), embedder, store)[0])
             except ValueError as e:
                 raise ConfigError(str(e)) from None
+        assigner = None
+        if cfg.run.engine == "ray":
+            from feedback_miner.scale import work_dir_for
+            from feedback_miner.scale.ray_engine import RayAssigner
+
+            # The statements outside the fit sample (and filler) go to their nearest theme on the
+            # workers; only their labels come back (the driver still holds the vectors, see docs/scaling.md).
+            assigner = RayAssigner(cfg.run, work_dir_for(cfg))
         # copy=False: nothing after this stage reads the raw vectors, so they are centred in place.
         if cfg.run.refit == "assign" and prev is not None:
             # No refit: last night's themes keep their centroids, new statements are assigned to them.
@@ -438,7 +446,7 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
                                        copy=False)
         else:
             themes_res = build_themes(statements, vectors, cfg.themes, prev, taxonomy=taxonomy,
-                                      previous_assignments=prev_assign, copy=False)
+                                      previous_assignments=prev_assign, copy=False, assigner=assigner)
         del vectors
         statements = statements.merge(themes_res.assignments, on="statement_id", how="left")
         # Per-theme sentiment: the statement scores aggregated (mean with CI, share negative, by language).

@@ -1,4 +1,5 @@
-"""prepare_statements_ray equals prepare_statements frame for frame (a local 2-CPU Ray cluster).
+"""prepare_statements_ray equals prepare_statements frame for frame, and RayAssigner the local
+nearest-theme chunks label for label (a local 2-CPU Ray cluster).
 
 The documents are a slice of the bundled sample plus planted copies: exact and near copies by the
 same customer, the same text from another customer, and copies among documents with no customer,
@@ -8,13 +9,16 @@ local engine's pass over the whole batch. Small partitions make several buckets 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_pipeline import make_config, make_inputs
 
-from feedback_miner.config import PrepareConfig, RunConfig, load_config
+from feedback_miner.config import PrepareConfig, RunConfig, ThemesConfig, load_config
 from feedback_miner.ingest import ingest
 from feedback_miner.prepare import prepare_statements
+from feedback_miner.themes import build_themes
+from feedback_miner.themes.cluster import assign_in_chunks, member_thresholds, normalize_rows
 
 pytestmark = pytest.mark.slow
 
@@ -79,3 +83,49 @@ def test_dedup_buckets_keep_a_customer_together():
     assert b[0] == b[3] and b[1] == b[6] and b[2] == b[5] == 0
     assert ((b >= 0) & (b < 4)).all()
     assert (dedup_buckets(ids, 1) == 0).all()
+
+
+def clustered_statements(n: int = 3000, k: int = 9, dim: int = 384, seed: int = 7):
+    """Seeded unit vectors around ``k`` centres (e5-sized) and statements for them; every tenth is
+    a short answer many customers gave (filler)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((k, dim)).astype(np.float32)
+    group = rng.integers(0, k, n)
+    X = normalize_rows(centres[group] + 2.5 * rng.standard_normal((n, dim)).astype(np.float32))
+    texts = [f"statement {i} about topic {group[i]}" for i in range(n)]
+    for i in range(0, n, 10):
+        texts[i] = ("ok", "fine thanks", "nothing")[i % 3]
+    st = pd.DataFrame({"statement_id": [f"s{i}" for i in range(n)], "text": texts,
+                       "language": np.where(rng.random(n) < 0.3, "de", "en"),
+                       "customer_id": [f"c{i}" for i in range(n)], "doc_id": [f"d{i}" for i in range(n)]})
+    return st, X, group
+
+
+def test_ray_assigner_equals_local_chunks(cluster, tmp_path):
+    from feedback_miner.scale.ray_engine import RayAssigner
+
+    _, X, group = clustered_statements()
+    C = normalize_rows(np.vstack([X[group == g].mean(0) for g in range(9)]))
+    thr = member_thresholds(X, group, C, 0.5)  # a tight threshold: a good share of rows stays -1
+    rows = np.random.default_rng(1).permutation(len(X))[:2500]  # a subset, out of order
+    local = assign_in_chunks(X, rows, C, thr)
+    assert (local == -1).mean() > 0.1 and len(np.unique(local)) == 10
+    np.testing.assert_array_equal(assign_in_chunks(X, rows, C, thr, chunk=97), local)  # chunking changes nothing
+    run = RunConfig(engine="ray", ray_partition_rows=700, ray_batch_size=128)
+    np.testing.assert_array_equal(RayAssigner(run, tmp_path)(X, rows, C, thr), local)
+    assert len(RayAssigner(run, tmp_path)(X, rows[:0], C, thr)) == 0
+    assert list(tmp_path.iterdir()) == []  # scratch folders removed
+
+
+def test_build_themes_with_ray_assigner_equals_local(cluster, tmp_path):
+    """The fit sample is a fifth of the statements: the rest, and the filler, are placed by the assigner."""
+    from feedback_miner.scale.ray_engine import RayAssigner
+
+    st, X, _ = clustered_statements()
+    cfg = ThemesConfig(reducer="pca", fit_sample_size=500, min_cluster_size=15)
+    local = build_themes(st, X, cfg)
+    run = RunConfig(engine="ray", ray_partition_rows=700, ray_batch_size=256)
+    remote = build_themes(st, X, cfg, assigner=RayAssigner(run, tmp_path))
+    assert local.assignments["theme_id"].nunique() > 2
+    pd.testing.assert_frame_equal(local.assignments, remote.assignments, check_exact=True)
+    pd.testing.assert_frame_equal(local.themes, remote.themes)

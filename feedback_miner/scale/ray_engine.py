@@ -554,6 +554,69 @@ class _AssignThemes:
         return pd.DataFrame({ROW: batch[ROW].to_numpy(), "label": labels})
 
 
+class _NearestCentroid:
+    """:func:`feedback_miner.themes.cluster.nearest_centroid` on a batch of ``ROW, vector`` rows
+    (centroids and thresholds shipped to each actor once)."""
+
+    def __init__(self, centroids: np.ndarray, thresholds: np.ndarray):
+        self.centroids, self.thresholds = centroids, thresholds
+
+    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        from feedback_miner.themes.cluster import nearest_centroid
+
+        # No normalization here: the driver's rows are used as they are (e.g. language-centred).
+        X = np.vstack(batch["vector"].to_numpy()).astype(np.float32, copy=False)
+        return pd.DataFrame({ROW: batch[ROW].to_numpy(), "label": nearest_centroid(X, self.centroids, self.thresholds)})
+
+
+def write_vector_partitions(X: np.ndarray, rows: np.ndarray, folder: Path, partition_rows: int) -> Path:
+    """``X[rows]`` as :func:`write_partitions` writes it (``ROW, vector`` files of at most
+    ``partition_rows`` rows, ROW = position in ``rows``), gathered one partition at a time: the
+    whole ``X[rows]`` (or a frame of it) would be a second copy of the vectors on the driver."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = np.asarray(rows, dtype=np.int64)
+    for k, start in enumerate(range(0, max(len(rows), 1), partition_rows)):
+        part = np.asarray(X[rows[start : start + partition_rows]], dtype=np.float32)
+        frame = pd.DataFrame({ROW: np.arange(start, start + len(part), dtype=np.int64), "vector": list(part)})
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), folder / f"part-{k:05d}.parquet")
+    return folder
+
+
+class RayAssigner:
+    """An :data:`feedback_miner.themes.cluster.Assigner` that runs on Ray actors.
+
+    ``assigner(X, rows, centroids, thresholds)`` writes ``X[rows]`` as Parquet partitions of
+    ``run.ray_partition_rows`` rows under ``work_dir``, the actors (``map_batches``, batch size and
+    concurrency from ``run``) apply :func:`~feedback_miner.themes.cluster.nearest_centroid`, and
+    the driver reads back only the labels (8 bytes per row). Same float32 math as the local
+    chunks, so the labels are the same. Pass it to
+    :class:`~feedback_miner.themes.cluster.DensityClusterer` or
+    :func:`~feedback_miner.themes.build_themes` (``assigner=``).
+    """
+
+    def __init__(self, run: RunConfig, work_dir: Path):
+        self.run, self.work_dir = run, Path(work_dir)
+
+    def __call__(self, X: np.ndarray, rows: np.ndarray, centroids: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows) or not len(centroids):  # nothing to place: no cluster round trip
+            return np.full(len(rows), -1, dtype=np.int64)
+        ensure_ray(self.run)
+        import ray
+
+        C = np.ascontiguousarray(centroids, dtype=np.float32)
+        thr = np.asarray(thresholds, dtype=np.float32)
+        with scratch(self.work_dir, "assign") as tmp:
+            write_vector_partitions(X, rows, tmp / "vectors", self.run.ray_partition_rows)
+            ray.data.read_parquet(str(tmp / "vectors")).select_columns([ROW, "vector"]) \
+                .map_batches(_NearestCentroid, fn_constructor_args=(C, thr), **_map_options(self.run)) \
+                .write_parquet(str(tmp / "labels"))
+            out = read_partitions(tmp / "labels", columns=[ROW, "label"])
+        if len(out) != len(rows) or not np.array_equal(out[ROW].to_numpy(), np.arange(len(rows))):
+            raise RuntimeError(f"theme assignment returned {len(out)} labels for {len(rows)} rows")
+        return out["label"].to_numpy(dtype=np.int64)
+
+
 def assign_dataset(vectors_dir: Path, out_dir: Path, clusterer, run: RunConfig) -> Path:
     """Parquet ``ROW, vector`` -> ``ROW, label``: every row to its nearest fitted theme (or -1)."""
     ensure_ray(run)

@@ -19,7 +19,9 @@ import pandas as pd
 from feedback_miner.config import ThemesConfig
 from feedback_miner.themes.cluster import (
     OUTLIER,
+    Assigner,
     DensityClusterer,
+    assign_in_chunks,
     centroid_similarity,
     centroids_of,
     member_thresholds,
@@ -192,6 +194,7 @@ def build_themes(
     taxonomy: Sequence[SeedTheme] | None = None,
     previous_assignments: pd.DataFrame | None = None,
     copy: bool = True,
+    assigner: Assigner | None = None,
 ) -> ThemeResult:
     """Group statements into two-level themes with stable ids.
 
@@ -207,6 +210,10 @@ def build_themes(
     :func:`feedback_miner.themes.taxonomy.load_taxonomy`, from ``cfg.taxonomy``). ``copy=False``
     lets the language centring overwrite ``embeddings`` (float32, unit rows) instead of copying
     them: for a caller that no longer needs the raw vectors (a copy is 0.5 GB at 340k statements).
+    ``assigner`` places the statements the density fit did not take (rows outside
+    ``cfg.fit_sample_size``, remaining outliers, filler) on their nearest theme: None in this
+    process (:func:`~feedback_miner.themes.cluster.assign_in_chunks`), or e.g.
+    ``feedback_miner.scale.RayAssigner`` on Ray workers; the labels are the same.
     """
     st = statements.reset_index(drop=True)
     X_raw = normalize_rows(np.asarray(embeddings))
@@ -237,7 +244,7 @@ def build_themes(
         min_cluster_size=cfg.min_cluster_size, min_samples=cfg.min_samples,
         cluster_selection=cfg.cluster_selection, outlier_similarity=cfg.outlier_similarity,
         outlier_z=cfg.outlier_z, outlier_neighbors=cfg.outlier_neighbors, fit_sample_size=cfg.fit_sample_size,
-        seed=cfg.seed,
+        seed=cfg.seed, assigner=assigner,
     ).fit(X, rows=core_rows)  # fmt: skip
     fine = clusterer.labels_
     n_fine = int(fine.max()) + 1 if len(fine) and fine.max() >= 0 else 0
@@ -296,10 +303,9 @@ def build_themes(
     fill_rows = np.setdiff1d(free_rows, core_rows)
     if len(fill_rows) and n_broad:
         thr = member_thresholds(X, broad_lab, broad_c, cfg.filler_z)
-        S = X[fill_rows] @ broad_c.T
-        best = S.argmax(axis=1)
-        ok = S[np.arange(len(best)), best] >= thr[best]
-        broad_lab[fill_rows[ok]] = best[ok]
+        joined = (assigner or assign_in_chunks)(X, fill_rows, broad_c, thr)  # nearest theme, -1: below thr
+        ok = joined >= 0
+        broad_lab[fill_rows[ok]] = joined[ok]
         nearest_sub(fill_rows[ok])
 
     # 4. ids: last run's by shared statements, then by centroid; statements that still fit stay

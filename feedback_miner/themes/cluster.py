@@ -9,6 +9,7 @@ sample; every other vector is assigned to its nearest centroid, so cost grows li
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -17,6 +18,40 @@ from sklearn.cluster import HDBSCAN
 from sklearn.decomposition import PCA
 
 OUTLIER = -1
+
+Assigner = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+"""``assigner(X, rows, centroids, thresholds) -> labels``: :func:`nearest_centroid` of ``X[rows]``,
+one label per entry of ``rows`` (e.g. :func:`assign_in_chunks`, or ``feedback_miner.scale.RayAssigner``
+on Ray workers)."""
+
+ASSIGN_CHUNK = 65536  # rows per product with the centroids: X[rows] whole would copy the vectors
+
+
+def nearest_centroid(X: np.ndarray, centroids: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Nearest centroid per row of ``X`` (cosine: unit rows), or -1 where the similarity is below
+    that centroid's entry of ``thresholds``.
+
+    The one rule every engine applies (float32 ``X @ centroids.T``, first maximum, ``>=``), so
+    labels computed in-process and on workers agree bit for bit.
+    """
+    if X.shape[0] == 0 or centroids.shape[0] == 0:
+        return np.full(X.shape[0], OUTLIER, dtype=np.int64)
+    S = X @ centroids.T
+    best = S.argmax(axis=1)
+    ok = S[np.arange(len(best)), best] >= thresholds[best]
+    return np.where(ok, best, OUTLIER).astype(np.int64)
+
+
+def assign_in_chunks(
+    X: np.ndarray, rows: np.ndarray, centroids: np.ndarray, thresholds: np.ndarray, chunk: int = ASSIGN_CHUNK
+) -> np.ndarray:
+    """:func:`nearest_centroid` of ``X[rows]``, ``chunk`` rows at a time in this process (the default
+    :data:`Assigner`)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    labels = np.empty(len(rows), dtype=np.int64)
+    for start in range(0, len(rows), chunk):
+        labels[start : start + chunk] = nearest_centroid(X[rows[start : start + chunk]], centroids, thresholds)
+    return labels
 
 
 def normalize_rows(v: np.ndarray, inplace: bool = False) -> np.ndarray:
@@ -148,7 +183,9 @@ class DensityClusterer:
     that group's threshold (``outlier_similarity`` / ``outlier_z``). ``single_fallback``: where
     HDBSCAN finds no split, everything is one cluster (True); else (False) HDBSCAN may keep one
     dense group and the rest are outliers, or all rows are (used to look for new themes among
-    statements that fit no old one). After ``fit``:
+    statements that fit no old one). ``assigner``: how rows outside the fit sample and remaining
+    density outliers are assigned (an :data:`Assigner`; None: :func:`assign_in_chunks` in this
+    process; ``feedback_miner.scale.RayAssigner`` runs the same rule on Ray workers). After ``fit``:
     ``labels_`` (one per input row, -1 for outliers), ``centroids_`` (k, d) normalized in the
     input space, ``fitted_on_`` (row indices used for the density fit).
     """
@@ -167,6 +204,7 @@ class DensityClusterer:
         fit_sample_size: int = 20000,
         seed: int = 42,
         single_fallback: bool = True,
+        assigner: Assigner | None = None,
     ):
         self.reducer = reducer
         self.reduce_to = reduce_to
@@ -180,6 +218,7 @@ class DensityClusterer:
         self.fit_sample_size = fit_sample_size
         self.seed = seed
         self.single_fallback = single_fallback
+        self.assigner = assigner
 
     # ------------------------------------------------------------ steps
 
@@ -274,9 +313,8 @@ class DensityClusterer:
             labels[fit_idx[out[ok]]] = near[ok]
         # Rows outside the sample and remaining density outliers: nearest centroid if close enough.
         todo = np.flatnonzero(labels == OUTLIER)
-        for start in range(0, len(todo), 65536):  # in chunks: X[todo] whole would copy the vectors
-            part = todo[start : start + 65536]
-            labels[part] = self.assign(X[rows[part]], C)
+        if len(todo):
+            labels[todo] = (self.assigner or assign_in_chunks)(X, rows[todo], C, self.thresholds_)
         self.labels_ = labels
         # Centroids from every member, so the nearest-centroid rule and the reported
         # similarity agree with the final assignment.
@@ -291,9 +329,4 @@ class DensityClusterer:
 
     def assign(self, X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
         """Nearest centroid per row, or -1 where the similarity is below that cluster's threshold."""
-        if X.shape[0] == 0 or centroids.shape[0] == 0:
-            return np.full(X.shape[0], OUTLIER, dtype=np.int64)
-        S = X @ centroids.T
-        best = S.argmax(axis=1)
-        ok = S[np.arange(len(best)), best] >= self.thresholds_[best]
-        return np.where(ok, best, OUTLIER).astype(np.int64)
+        return nearest_centroid(X, centroids, self.thresholds_)
