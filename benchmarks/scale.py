@@ -97,7 +97,7 @@ def run_one(engine: str, n_docs: int, model: str, fit_sample: int, work: Path) -
     from feedback_miner.config import PrepareConfig, RunConfig, SentimentConfig
     from feedback_miner.embed import embed_texts, load_embedder
     from feedback_miner.sentiment import load_sentiment_model, score_statements
-    from feedback_miner.themes.cluster import DensityClusterer
+    from feedback_miner.themes.cluster import DensityClusterer, stratified_sample
 
     # NER off for both engines: the synthetic answers are the sample's, and spaCy NER would
     # dominate the prepare stage (its cost is measured by benchmarks/prepare.py).
@@ -122,8 +122,6 @@ def run_one(engine: str, n_docs: int, model: str, fit_sample: int, work: Path) -
             score_statements(st, X, head, SentimentConfig())
         times["sentiment"] = time.perf_counter() - t
         t = time.perf_counter()
-        from feedback_miner.scale import stratified_sample
-
         sample = stratified_sample(st["language"].astype(str) + "|" + st["source"].astype(str), fit_sample, 42)
         cl = DensityClusterer(reducer="pca", fit_sample_size=fit_sample).fit(X[sample])
         labels = np.concatenate([cl.assign(X[i:i + 50000], cl.centroids_) for i in range(0, len(X), 50000)])
@@ -139,7 +137,6 @@ def run_one(engine: str, n_docs: int, model: str, fit_sample: int, work: Path) -
             prepare_statements_ray,
             read_partitions,
             score_dataset,
-            stratified_sample,
             write_partitions,
         )
 

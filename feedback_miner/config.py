@@ -162,6 +162,10 @@ class ThemesConfig(_Section):
     reducer: Literal["umap", "pca"] = Field("umap", description="Dimensionality reduction before HDBSCAN.")
     reduce_to: int = Field(5, ge=2, description="Dimensions after reduction, before clustering.")
     n_neighbors: int = Field(15, ge=2, description="UMAP neighbourhood size.")
+    umap_init: Literal["pca", "spectral"] = Field(
+        "pca", description="UMAP's starting layout. 'pca' gives the same themes in every process; 'spectral' "
+        "(UMAP's default) does not: its ARPACK eigensolver keeps a random seed between calls."
+    )
     min_cluster_size: int = Field(10, ge=2, description="HDBSCAN: smallest fine theme.")
     min_samples: int | None = Field(None, ge=1, description="HDBSCAN min_samples; None: min_cluster_size.")
     cluster_selection: Literal["eom", "leaf"] = Field("eom", description="HDBSCAN cluster selection method.")
@@ -206,6 +210,10 @@ class ThemesConfig(_Section):
     # Fit on at most this many statements; the rest are assigned to the nearest theme.
     fit_sample_size: int = Field(20000, ge=100, description="Fit on at most this many statements; assign the "
                                  "rest to the nearest theme (linear cost).")
+    fit_strata: list[Literal["language", "source"]] = Field(
+        ["language", "source"], description="Statement columns whose combinations keep their share in the fit "
+        "sample (stratified); [] for a plain random sample."
+    )
     n_keywords: int = Field(8, ge=1, description="Keyphrases per theme (class-based TF-IDF over lemmas).")
     keyword_sample: int = Field(
         1000, ge=50, description="Keyphrases come from at most this many statements of each (sub-)theme and "

@@ -8,7 +8,7 @@ import pytest
 
 from feedback_miner.config import ThemesConfig
 from feedback_miner.themes import assign_themes, build_themes, parse_taxonomy
-from feedback_miner.themes.cluster import DensityClusterer, _neighbour_vote
+from feedback_miner.themes.cluster import DensityClusterer, _neighbour_vote, stratified_sample
 from feedback_miner.themes.hierarchy import merge_siblings, split_crowded_parents
 from feedback_miner.themes.space import center_by_language, filler_mask
 from feedback_miner.themes.tracking import match_by_overlap, match_centroids
@@ -289,3 +289,24 @@ def test_density_outliers_join_a_theme_deterministically(corpus):
     runs = [DensityClusterer(min_cluster_size=8, outlier_neighbors=5).fit(X).labels_ for _ in range(2)]
     assert (runs[0] >= 0).all()
     assert (runs[0] == runs[1]).all()
+
+
+def test_stratified_sample_keeps_each_share():
+    strata = np.array(["en|survey"] * 800 + ["it|survey"] * 150 + ["ro|ticket"] * 45 + ["fr|ticket"] * 5)
+    pick = stratified_sample(strata, 100, seed=3)
+    assert (np.diff(pick) > 0).all()  # sorted, no repeats
+    got = pd.Series(strata[pick]).value_counts().to_dict()
+    assert got == {"en|survey": 80, "it|survey": 15, "ro|ticket": 4, "fr|ticket": 1}
+    assert (stratified_sample(strata, 100, seed=3) == pick).all()
+    assert (stratified_sample(strata[:50], 100, seed=3) == np.arange(50)).all()
+
+
+def test_clusterer_fits_on_a_stratified_sample(corpus):
+    _, X, gold = corpus
+    cl = DensityClusterer(min_cluster_size=8, fit_sample_size=120, outlier_neighbors=5)
+    fitted = cl.fit(X, strata=gold).fitted_on_
+    k = len(np.unique(gold))  # equal intents: an equal share of the 120 each
+    assert pd.Series(gold[fitted]).value_counts().tolist() == [120 // k] * k
+    assert len(cl.labels_) == len(X) and (cl.labels_ >= 0).mean() > 0.9  # the rest assigned
+    with pytest.raises(ValueError, match="strata"):
+        cl.fit(X, strata=gold[:10])

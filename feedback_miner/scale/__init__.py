@@ -14,7 +14,6 @@ from feedback_miner.scale.ray_engine import (
     require_ray,
     score_dataset,
     score_statements_ray,
-    stratified_sample,
     work_dir_for,
     write_partitions,
 )
@@ -30,7 +29,6 @@ __all__ = [
     "require_ray",
     "score_dataset",
     "score_statements_ray",
-    "stratified_sample",
     "work_dir_for",
     "write_partitions",
 ]

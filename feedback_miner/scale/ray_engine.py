@@ -625,19 +625,3 @@ def assign_dataset(vectors_dir: Path, out_dir: Path, clusterer, run: RunConfig) 
     ds = ray.data.read_parquet(str(vectors_dir)).select_columns([ROW, "vector"])
     ds.map_batches(_AssignThemes, fn_constructor_args=(clusterer,), **_map_options(run)).write_parquet(str(out_dir))
     return out_dir
-
-
-def stratified_sample(strata: pd.Series, size: int, seed: int) -> np.ndarray:
-    """Sorted row positions of a sample of ``size`` rows with each stratum (e.g. language x source)
-    represented in proportion, at least one row per stratum."""
-    n = len(strata)
-    if n <= size:
-        return np.arange(n)
-    rng = np.random.default_rng(seed)
-    codes, _ = pd.factorize(strata, use_na_sentinel=False)
-    picked = []
-    for c in range(int(codes.max()) + 1):
-        rows = np.flatnonzero(codes == c)
-        k = max(1, round(size * len(rows) / n))
-        picked.append(rng.choice(rows, min(k, len(rows)), replace=False))
-    return np.sort(np.concatenate(picked))

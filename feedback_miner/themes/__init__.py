@@ -6,7 +6,7 @@ run's themes, assign new statements to them); see docs/architecture.md for the f
 
 from feedback_miner.themes.assign import assign_themes
 from feedback_miner.themes.build import ThemeResult, build_themes, group_fine_clusters
-from feedback_miner.themes.cluster import DensityClusterer
+from feedback_miner.themes.cluster import DensityClusterer, stratified_sample
 from feedback_miner.themes.taxonomy import SeedTheme, load_taxonomy, parse_taxonomy
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "group_fine_clusters",
     "load_taxonomy",
     "parse_taxonomy",
+    "stratified_sample",
 ]

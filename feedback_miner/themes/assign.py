@@ -75,7 +75,7 @@ def _leaf_thresholds(
 def _emerging_groups(X: np.ndarray, cfg: ThemesConfig) -> np.ndarray:
     """Dense groups among the new statements that fit no theme (-1: still ``other``)."""
     clusterer = DensityClusterer(
-        reducer=cfg.reducer, reduce_to=cfg.reduce_to, n_neighbors=cfg.n_neighbors,
+        reducer=cfg.reducer, reduce_to=cfg.reduce_to, n_neighbors=cfg.n_neighbors, umap_init=cfg.umap_init,
         min_cluster_size=cfg.min_cluster_size, min_samples=cfg.min_samples,
         cluster_selection=cfg.cluster_selection, outlier_similarity=cfg.outlier_similarity,
         outlier_z=None, fit_sample_size=cfg.fit_sample_size, seed=cfg.seed, single_fallback=False,

@@ -97,6 +97,18 @@ def _statement_flags(statements: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return themed, is_dup
 
 
+def _strata(st: pd.DataFrame, rows: np.ndarray, columns: Sequence[str]) -> np.ndarray | None:
+    """One label per row of ``rows`` joining its ``columns`` values (missing: ''), or None for none."""
+    cols = [c for c in columns if c in st]
+    if not cols:
+        return None
+    parts = [st[c].to_numpy(dtype=object)[rows].astype(str) for c in cols]
+    label = parts[0]
+    for p in parts[1:]:
+        label = np.char.add(np.char.add(label, "|"), p)
+    return label
+
+
 def _previous_of_rows(st: pd.DataFrame, previous_assignments: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
     """Last run's theme id and sub-theme id of each statement (None where unknown)."""
     n = len(st)
@@ -240,12 +252,12 @@ def build_themes(
 
     # 2. fine themes by density clustering of the statements with content
     clusterer = DensityClusterer(
-        reducer=cfg.reducer, reduce_to=cfg.reduce_to, n_neighbors=cfg.n_neighbors,
+        reducer=cfg.reducer, reduce_to=cfg.reduce_to, n_neighbors=cfg.n_neighbors, umap_init=cfg.umap_init,
         min_cluster_size=cfg.min_cluster_size, min_samples=cfg.min_samples,
         cluster_selection=cfg.cluster_selection, outlier_similarity=cfg.outlier_similarity,
         outlier_z=cfg.outlier_z, outlier_neighbors=cfg.outlier_neighbors, fit_sample_size=cfg.fit_sample_size,
         seed=cfg.seed, assigner=assigner,
-    ).fit(X, rows=core_rows)  # fmt: skip
+    ).fit(X, rows=core_rows, strata=_strata(st, core_rows, cfg.fit_strata))  # fmt: skip
     fine = clusterer.labels_
     n_fine = int(fine.max()) + 1 if len(fine) and fine.max() >= 0 else 0
     fine_c = clusterer.centroids_[:n_fine]
