@@ -140,7 +140,7 @@ KILLER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("stage", ["prepare", "themes", "outcomes", "publish"])
+@pytest.mark.parametrize("stage", [*STAGES, "publish"])  # killed as each stage begins, and before publishing
 def test_kill_at_stage_boundary_then_rerun(job, stage):
     folder, cfg, _ = job
     before = (cfg.output_dir / "latest").resolve()
