@@ -98,15 +98,12 @@ def _statement_flags(statements: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _strata(st: pd.DataFrame, rows: np.ndarray, columns: Sequence[str]) -> np.ndarray | None:
-    """One label per row of ``rows`` joining its ``columns`` values (missing: ''), or None for none."""
+    """One stratum code per row of ``rows``: its combination of ``columns`` values (missing values
+    make a stratum of their own); None when none of the columns is there."""
     cols = [c for c in columns if c in st]
     if not cols:
         return None
-    parts = [st[c].to_numpy(dtype=object)[rows].astype(str) for c in cols]
-    label = parts[0]
-    for p in parts[1:]:
-        label = np.char.add(np.char.add(label, "|"), p)
-    return label
+    return st[cols].iloc[rows].groupby(cols, dropna=False, sort=False).ngroup().to_numpy()
 
 
 def _previous_of_rows(st: pd.DataFrame, previous_assignments: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
