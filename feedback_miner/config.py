@@ -255,7 +255,7 @@ class SentimentConfig(_Section):
         description="'bundled' (models/sentiment: the default, trained on the project's own Apache-2.0 data), "
         "'research' (models/sentiment-research: tweets, non-commercial, opt-in), 'research-tuned' (the same "
         "data with e5-small's top 4 layers fine-tuned: non-commercial, opt-in, runs its own encoder pass over the "
-        "texts, ~60-100 sentences/s on 2 cores) or a trained head's folder, relative to the config.",
+        "texts, ~30-170 sentences/s on 2 shared cores) or a trained head's folder, relative to the config.",
     )
     neutral_band: float | None = Field(
         None,

@@ -11,7 +11,7 @@ import pytest
 
 from feedback_miner.config import SentimentConfig
 from feedback_miner.sentiment import SentimentModelError, bundled_model_path, load_sentiment_model, score_statements
-from feedback_miner.sentiment.tuned import TunedSentimentModel
+from feedback_miner.sentiment.tuned import TunedSentimentModel, _unpack, quantize_deltas
 
 TUNED = bundled_model_path("research-tuned")
 pytestmark = pytest.mark.skipif(not (TUNED / "model.json").exists(), reason="models/sentiment-research-tuned absent")
@@ -24,13 +24,26 @@ def tuned_copy(tmp_path):
     return out
 
 
+def test_4bit_deltas_round_trip_within_half_a_step():
+    rng = np.random.default_rng(0)
+    base = {"ff1.weight": rng.normal(size=(6, 8)).astype(np.float32), "ff1.bias": np.zeros(6, np.float32)}
+    tuned = {"ff1.weight": base["ff1.weight"] + rng.normal(scale=0.01, size=(6, 8)).astype(np.float32),
+             "ff1.bias": rng.normal(size=6).astype(np.float32)}  # fmt: skip
+    packed = quantize_deltas(tuned, base, "layer0.")
+    assert packed["layer0.ff1.weight.q4"].shape == (6, 4) and packed["layer0.ff1.weight.q4"].dtype == np.uint8
+    delta = _unpack(packed, "layer0.", "ff1.weight", (6, 8))
+    step = packed["layer0.ff1.weight.scale"].astype(np.float32)[:, None]
+    assert np.all(np.abs(base["ff1.weight"] + delta - tuned["ff1.weight"]) <= 0.51 * step + 1e-6)
+    np.testing.assert_allclose(_unpack(packed, "layer0.", "ff1.bias", (6,)), tuned["ff1.bias"], rtol=1e-3)
+
+
 def test_tuned_head_is_opt_in_small_and_says_non_commercial():
     model = load_sentiment_model("research-tuned", TUNED.parent)
     assert isinstance(model, TunedSentimentModel) and model.uses_texts
     assert "non-commercial" in model.metadata_["licence"]
     assert set(model.metadata_["source_counts"]) == {"umsab", "airline"}
     size = sum(f.stat().st_size for f in TUNED.rglob("*") if f.is_file())
-    assert size < 12e6, f"the tuned head should stay a few MB, is {size / 1e6:.1f} MB"
+    assert size < 6e6, f"the tuned head should stay a few MB, is {size / 1e6:.1f} MB"
 
 
 def test_a_path_to_a_tuned_head_loads_it_too(tuned_copy):
