@@ -70,63 +70,19 @@ def _torch():
     return torch
 
 
-def make_layer_class():
-    torch = _torch()
-    import torch.nn.functional as F
-
-    class Layer(torch.nn.Module):
-        """One BERT encoder layer (post-LN), weights named as in the HF checkpoint."""
-
-        def __init__(self, hidden=384, heads=12, inter=1536, eps=1e-12, dropout=0.1):
-            super().__init__()
-            self.heads, self.eps, self.p = heads, eps, dropout
-            self.q, self.k, self.v = (torch.nn.Linear(hidden, hidden) for _ in range(3))
-            self.o = torch.nn.Linear(hidden, hidden)
-            self.ln1 = torch.nn.LayerNorm(hidden, eps=eps)
-            self.ff1 = torch.nn.Linear(hidden, inter)
-            self.ff2 = torch.nn.Linear(inter, hidden)
-            self.ln2 = torch.nn.LayerNorm(hidden, eps=eps)
-
-        def forward(self, h, add_mask):
-            b, n, d = h.shape
-            hd = d // self.heads
-
-            def split(x):
-                return x.view(b, n, self.heads, hd).transpose(1, 2)
-
-            p = self.p if self.training else 0.0
-            a = F.scaled_dot_product_attention(split(self.q(h)), split(self.k(h)), split(self.v(h)),
-                                               attn_mask=add_mask, dropout_p=p)  # fmt: skip
-            a = a.transpose(1, 2).reshape(b, n, d)
-            h = self.ln1(h + F.dropout(self.o(a), p, self.training))
-            f = self.ff2(F.gelu(self.ff1(h)))
-            return self.ln2(h + F.dropout(f, p, self.training))
-
-    return Layer
-
-
-HF_NAMES = {
-    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-    "o": "attention.output.dense", "ln1": "attention.output.LayerNorm",
-    "ff1": "intermediate.dense", "ff2": "output.dense", "ln2": "output.LayerNorm",
-}  # fmt: skip
-
-
 def load_layers(first: int, last: int = N_LAYERS):
-    """Layers ``first .. last-1`` of models/e5-small as torch modules."""
+    """Layers ``first .. last-1`` of models/e5-small as torch modules (the shipped head's layer code)."""
     torch = _torch()
     from safetensors import safe_open
 
-    Layer = make_layer_class()
+    from feedback_miner.sentiment.tuned import checkpoint_layer_state, layer_class
+
+    Layer = layer_class()
     layers = []
     with safe_open(str(E5 / "model.safetensors"), "pt") as f:
         for i in range(first, last):
             layer = Layer()
-            state = {}
-            for ours, theirs in HF_NAMES.items():
-                for part in ("weight", "bias"):
-                    state[f"{ours}.{part}"] = f.get_tensor(f"encoder.layer.{i}.{theirs}.{part}").float()
-            layer.load_state_dict(state)
+            layer.load_state_dict(checkpoint_layer_state(f, i))
             layers.append(layer)
     return torch.nn.ModuleList(layers)
 
