@@ -418,7 +418,7 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
             scored = score_statements(statements, sent_vectors, model, cfg.sentiment)
         del sent_vectors
         statements = statements.merge(scored, on="statement_id", how="left")
-        info.update(scored=len(scored), model=model.embedding_model)
+        info.update(scored=len(scored), model=cfg.sentiment.model, vectors=model.embedding_model)
 
     with clock.stage("themes") as info:
         prev = None if full else previous_themes(store, night)
@@ -490,7 +490,8 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         "input_fingerprints": ing.fingerprints,
         "counts": counts,
         "embedding_model": embedder.name,
-        "sentiment_model": model.embedding_model,
+        # the head the config named (bundled / research / research-tuned / a path) and the vectors it reads
+        "sentiment_model": f"'{cfg.sentiment.model}' head on {model.embedding_model} vectors",
         "controls_used": outcome.controls_used,
         "outcome_notes": outcome.notes,
         "versions": _versions(),

@@ -129,3 +129,28 @@ def test_build_themes_with_ray_assigner_equals_local(cluster, tmp_path):
     assert local.assignments["theme_id"].nunique() > 2
     pd.testing.assert_frame_equal(local.assignments, remote.assignments, check_exact=True)
     pd.testing.assert_frame_equal(local.themes, remote.themes)
+
+
+@pytest.mark.parametrize("head", ["research", "research-tuned"])
+def test_ray_scores_heads_that_read_texts(cluster, tmp_path, head):
+    """The research heads read the texts too (n-grams; the tuned encoder): the workers get them."""
+    from pathlib import Path
+
+    from feedback_miner.config import SentimentConfig
+    from feedback_miner.scale import score_statements_ray
+    from feedback_miner.sentiment import load_sentiment_model, score_statements
+
+    texts = ["The app is great and support solved it in minutes.", "Billing is a nightmare, charged twice again.",
+             "L'app si blocca ogni volta, pessimo servizio.", "Servizio clienti gentilissimo, grazie!",
+             "La carte n'est jamais arrivée, c'est inadmissible.", "Aplicația este excelentă, mulțumesc!",
+             "I changed my address last week.", "Rambursarea întârzie de o lună, sunt foarte nemulțumit."] * 3
+    st = pd.DataFrame({"statement_id": [f"s{i}" for i in range(len(texts))], "text": texts})
+    X = normalize_rows(np.random.default_rng(0).standard_normal((len(texts), 384)).astype(np.float32))
+    model = load_sentiment_model(head, Path(__file__).resolve().parents[1])
+    local = score_statements(st, X, model, SentimentConfig())
+    run = RunConfig(engine="ray", ray_partition_rows=10, ray_batch_size=4)
+    remote = score_statements_ray(st, X, model, SentimentConfig(), run, tmp_path)
+    assert remote["statement_id"].tolist() == local["statement_id"].tolist()
+    np.testing.assert_allclose(remote["sentiment"], local["sentiment"], atol=1e-5)
+    assert remote["sentiment_label"].tolist() == local["sentiment_label"].tolist()
+    assert local["sentiment_label"].nunique() >= 2  # texts, not the random vectors, carry the polarity

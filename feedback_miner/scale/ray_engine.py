@@ -507,16 +507,19 @@ class _ScoreSentiment:
         from feedback_miner.sentiment import score_statements
 
         X = np.vstack(batch["vector"].to_numpy()).astype(np.float32)
-        scored = score_statements(batch[["statement_id"]], X, self.model, self.cfg)
+        columns = [c for c in ("statement_id", "text") if c in batch.columns]
+        scored = score_statements(batch[columns], X, self.model, self.cfg)
         return scored.assign(**{ROW: batch[ROW].to_numpy()})
 
 
 def score_dataset(vectors_dir: Path, out_dir: Path, model, cfg: SentimentConfig, run: RunConfig) -> Path:
-    """Parquet ``ROW, statement_id, vector`` -> ``ROW, statement_id, sentiment, sentiment_label``."""
+    """Parquet ``ROW, statement_id, vector`` (+ ``text`` for a head that reads texts) -> ``ROW,
+    statement_id, sentiment, sentiment_label``."""
     ensure_ray(run)
     import ray
 
-    ds = ray.data.read_parquet(str(vectors_dir)).select_columns([ROW, "statement_id", "vector"])
+    columns = [ROW, "statement_id", "vector"] + (["text"] if getattr(model, "uses_texts", False) else [])
+    ds = ray.data.read_parquet(str(vectors_dir)).select_columns(columns)
     ds.map_batches(_ScoreSentiment, fn_constructor_args=(model, cfg), **_map_options(run)).write_parquet(str(out_dir))
     return out_dir
 
@@ -531,6 +534,10 @@ def score_statements_ray(statements: pd.DataFrame, embeddings: np.ndarray, model
     with scratch(work_dir, "sentiment") as tmp:
         frame = pd.DataFrame({"statement_id": statements["statement_id"].to_numpy(),
                               "vector": list(np.asarray(embeddings, dtype=np.float32))})
+        if getattr(model, "uses_texts", False):  # e.g. the research heads' n-grams or tuned encoder
+            if "text" not in statements.columns:
+                raise SentimentModelError("this sentiment head reads the statement texts: statements need 'text'")
+            frame["text"] = statements["text"].to_numpy()
         write_partitions(frame, tmp / "vectors", run.ray_partition_rows)
         score_dataset(tmp / "vectors", tmp / "scores", model, cfg, run)
         scored = read_partitions(tmp / "scores")

@@ -167,6 +167,11 @@ class TunedSentimentModel:
         self.auto_install = auto_install
         self._encoder = None
 
+    def __getstate__(self) -> dict:
+        # Pickled for Ray actors: ship the tuned layers, not a built encoder (~400 MB); each
+        # actor builds its own from encoder_dir on first use.
+        return {**self.__dict__, "_encoder": None}
+
     # ------------------------------------------------------------ encoder
 
     def _build(self):
