@@ -54,7 +54,25 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-class SentimentModel:
+class _Head:
+    """What every head derives from its ``predict_proba(embeddings, texts)`` over ``classes_``."""
+
+    classes_: np.ndarray
+
+    def predict_proba(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict_scores(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """Sentiment in [-1, 1]: P(positive) - P(negative)."""
+        p = self.predict_proba(embeddings, texts)
+        return (p[:, 2] - p[:, 0]).astype(np.float64)
+
+    def predict_labels(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """The most probable class per row."""
+        return self.classes_[np.argmax(self.predict_proba(embeddings, texts), axis=1)]
+
+
+class SentimentModel(_Head):
     """Three-class sentiment head on L2-normalized sentence embeddings.
 
     Parameters
@@ -354,15 +372,6 @@ class SentimentModel:
         for w, b in zip(self.coefs_[:-1], self.intercepts_[:-1], strict=True):
             h = np.maximum(h @ w + b, 0.0)  # MLP hidden layers use ReLU
         return h @ self.coefs_[-1] + self.intercepts_[-1]
-
-    def predict_scores(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        """Sentiment in [-1, 1]: P(positive) - P(negative)."""
-        p = self.predict_proba(embeddings, texts)
-        return (p[:, 2] - p[:, 0]).astype(np.float64)
-
-    def predict_labels(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        """The most probable class per row."""
-        return self.classes_[np.argmax(self.predict_proba(embeddings, texts), axis=1)]
 
     # ------------------------------------------------------------ persistence
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from feedback_miner.sentiment.model import SentimentModel, SentimentModelError, _softmax
+from feedback_miner.sentiment.model import SentimentModel, SentimentModelError, _Head, _softmax
 from feedback_miner.sentiment.preprocess import CLASSES, normalize_texts
 
 FORMAT = "tuned-encoder"
@@ -136,7 +136,7 @@ def _unpack(arrays: dict[str, np.ndarray], prefix: str, name: str, shape: tuple)
     return w
 
 
-class TunedSentimentModel:
+class TunedSentimentModel(_Head):
     """A sentiment head whose encoder's top ``K`` layers were fine-tuned; reads the texts.
 
     Same scoring interface as :class:`SentimentModel` (``predict_proba(embeddings, texts)``,
@@ -274,13 +274,6 @@ class TunedSentimentModel:
             raise SentimentModelError(f"{len(texts)} texts but {len(embeddings)} embeddings")
         z = self.head.logits(embeddings, texts) + POOL_SCALE * self.encode(texts) @ self.w_ft
         return _softmax(np.asarray(z, dtype=np.float32))
-
-    def predict_scores(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        p = self.predict_proba(embeddings, texts)
-        return (p[:, 2] - p[:, 0]).astype(np.float64)
-
-    def predict_labels(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(embeddings, texts), axis=1)]
 
     # ------------------------------------------------------------ persistence
 
