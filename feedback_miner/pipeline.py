@@ -33,7 +33,7 @@ import pandas as pd
 
 from feedback_miner import __version__
 from feedback_miner.config import Config, ConfigError
-from feedback_miner.embed import VECTOR_FAMILIES, embed_texts, load_embedder, same_vectors
+from feedback_miner.embed import VECTOR_FAMILIES, embed_texts, load_embedder, same_vectors, text_hash
 from feedback_miner.ingest import IngestResult, ingest
 from feedback_miner.lock import RunLock
 from feedback_miner.outcomes import link_outcomes
@@ -359,6 +359,35 @@ def run_job(cfg: Config, *, since: pd.Timestamp | None = None, full: bool = Fals
         return result
 
 
+def _score_cached(statements: pd.DataFrame, vectors: np.ndarray, model, cfg: Config,
+                  store: RunStore | None) -> tuple[pd.DataFrame, int]:
+    """``statement_id, sentiment, sentiment_label`` for every statement, scoring only the texts the
+    store's sentiment cache lacks for this head (by its content digest) and labelling settings;
+    returns the frame and how many distinct texts were scored. Linear heads cost little, but the
+    research-tuned head runs an encoder: an incremental night must not re-encode the window."""
+    hashes = pd.Series([text_hash(t) for t in statements["text"].fillna("").astype(str)], dtype=object)
+    key = f"{cfg.sentiment.model}|{getattr(model, 'digest_', '')}|band={cfg.sentiment.neutral_band}"
+    cached = store.get_sentiment(key, hashes.tolist()) if store is not None else None
+    hit = hashes.isin(cached["text_hash"]).to_numpy() if cached is not None else np.zeros(len(hashes), bool)
+    todo = np.flatnonzero(~hit & ~hashes.duplicated().to_numpy())  # one row per distinct new text
+    part = statements.iloc[todo]
+    if cfg.run.engine == "ray" and len(todo):
+        from feedback_miner.scale import score_statements_ray, work_dir_for
+
+        new = score_statements_ray(part, vectors[todo], model, cfg.sentiment, cfg.run, work_dir_for(cfg))
+    else:
+        new = score_statements(part, vectors[todo], model, cfg.sentiment)
+    new = new.drop(columns=["statement_id"]).assign(text_hash=hashes.iloc[todo].to_numpy())
+    if store is not None:
+        store.put_sentiment(key, new)
+    by_text = pd.concat([cached, new], ignore_index=True) if cached is not None else new
+    by_text = by_text.drop_duplicates("text_hash").set_index("text_hash")
+    scored = pd.DataFrame({"statement_id": statements["statement_id"].to_numpy(),
+                           "sentiment": hashes.map(by_text["sentiment"]).to_numpy(dtype=float),
+                           "sentiment_label": hashes.map(by_text["sentiment_label"]).to_numpy(dtype=object)})
+    return scored, len(todo)
+
+
 def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp, tmp: Path, *,
                 since: pd.Timestamp | None, full: bool, on_stage: Callable[[str], None] | None) -> RunResult:
     clock = StageClock(on_stage)
@@ -410,15 +439,11 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
             sent_embedder = load_embedder(VECTOR_FAMILIES.get(sent_name, sent_name), cfg.embedding.batch_size)
             sent_vectors, _ = embed_texts(statements["text"].tolist(), sent_embedder,
                                           store if cfg.embedding.cache and not full else None)
-        if cfg.run.engine == "ray":
-            from feedback_miner.scale import score_statements_ray, work_dir_for
-
-            scored = score_statements_ray(statements, sent_vectors, model, cfg.sentiment, cfg.run, work_dir_for(cfg))
-        else:
-            scored = score_statements(statements, sent_vectors, model, cfg.sentiment)
+        scored, n_new = _score_cached(statements, sent_vectors, model, cfg,
+                                      store if cfg.embedding.cache and not full else None)
         del sent_vectors
         statements = statements.merge(scored, on="statement_id", how="left")
-        info.update(scored=len(scored), model=cfg.sentiment.model, vectors=model.embedding_model)
+        info.update(scored=n_new, reused=len(scored) - n_new, model=cfg.sentiment.model, vectors=model.embedding_model)
 
     with clock.stage("themes") as info:
         prev = None if full else previous_themes(store, night)

@@ -6,7 +6,7 @@ Tables (each stage adds what it needs through the methods below):
 - ``documents``: normalized documents of the latest successful ingestion, keyed by ``doc_id``.
 - ``statements``: prepared statements, keyed by ``statement_id``; cached by document content hash.
 - ``embeddings``: vector cache keyed by (model, text hash) so a statement is embedded once, ever.
-- ``sentiment_cache``: scores keyed by (model, text hash).
+- ``sentiment_cache``: score and label keyed by (head and labelling settings, text hash).
 - ``themes_history``: each run's themes with centroids, for identity matching across nights.
 
 Writes for a run happen in one transaction at the end of the run, so a run that dies leaves the
@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS sentiment_cache (
     sentiment DOUBLE,
     PRIMARY KEY (model, text_hash)
 );
+ALTER TABLE sentiment_cache ADD COLUMN IF NOT EXISTS sentiment_label VARCHAR;
 """
 
 
@@ -206,27 +207,27 @@ class RunStore:
         finally:
             self.con.unregister("_new")
 
-    def get_sentiment(self, model: str, text_hashes: Sequence[str]) -> dict[str, float]:
-        if not len(text_hashes):
-            return {}
+    def get_sentiment(self, model: str, text_hashes: Sequence[str]) -> pd.DataFrame:
+        """Cached ``text_hash, sentiment, sentiment_label`` of the given texts under head key ``model``."""
         keys = pd.DataFrame({"text_hash": list(dict.fromkeys(text_hashes))})
         self.con.register("_keys", keys)
         try:
-            rows = self.con.execute(
-                "SELECT s.text_hash, s.sentiment FROM sentiment_cache s JOIN _keys k USING (text_hash) "
-                "WHERE s.model = ?",
+            return self.con.execute(
+                "SELECT s.text_hash, s.sentiment, s.sentiment_label FROM sentiment_cache s JOIN _keys k "
+                "USING (text_hash) WHERE s.model = ? AND s.sentiment_label IS NOT NULL",
                 [model],
-            ).fetchall()
+            ).df()
         finally:
             self.con.unregister("_keys")
-        return dict(rows)
 
-    def put_sentiment(self, model: str, text_hashes: Sequence[str], scores: Sequence[float]) -> None:
-        if not len(text_hashes):
+    def put_sentiment(self, model: str, scored: pd.DataFrame) -> None:
+        """Cache ``text_hash, sentiment, sentiment_label`` rows under head key ``model`` (first copy wins)."""
+        if not len(scored):
             return
-        df = pd.DataFrame({"model": model, "text_hash": list(text_hashes), "sentiment": list(scores)})
-        self.con.register("_new", df.drop_duplicates("text_hash"))
+        df = scored[["text_hash", "sentiment", "sentiment_label"]].drop_duplicates("text_hash")
+        self.con.register("_new", df.assign(model=model))
         try:
-            self.con.execute("INSERT OR IGNORE INTO sentiment_cache SELECT * FROM _new")
+            self.con.execute("INSERT OR IGNORE INTO sentiment_cache (model, text_hash, sentiment, sentiment_label) "
+                             "SELECT model, text_hash, sentiment, sentiment_label FROM _new")
         finally:
             self.con.unregister("_new")

@@ -121,7 +121,8 @@ def test_same_night_twice_gives_identical_outputs(job):
     second = (cfg.output_dir / "latest").resolve()
     assert second != first.run_dir.resolve()
     manifest = json.loads((second / "manifest.json").read_text())
-    assert manifest["stages"]["embed"]["embedded"] == 0  # everything came from the cache
+    assert manifest["stages"]["embed"]["embedded"] == 0  # everything came from the caches
+    assert manifest["stages"]["sentiment"]["scored"] == 0
     for name in ("themes.csv", "pain_points.csv"):
         a = (first.run_dir / name).read_text()
         b = (second / name).read_text()
@@ -174,6 +175,8 @@ def test_incremental_run_embeds_only_new_statements(job, tmp_path):
     new_docs = pd.read_csv(inc / "inputs" / "surveys.csv", dtype=str).iloc[300:325]
     assert 0 < emb["embedded"] <= 4 * len(new_docs)
     assert emb["reused"] > 10 * emb["embedded"]
+    sent = res.manifest["stages"]["sentiment"]
+    assert 0 < sent["scored"] <= emb["embedded"] and sent["reused"] > 10 * sent["scored"]
     prev = pd.read_csv(first.run_dir / "themes.csv")
     cur = pd.read_csv(res.run_dir / "themes.csv")
     broad_prev = set(prev.loc[prev["parent_id"].isna(), "theme_id"])

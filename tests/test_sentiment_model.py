@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -156,3 +157,21 @@ def test_train_weak_learns_from_nps(tmp_path, cache):
     assert "held-out" in result.output
     head = load_sentiment_model(str(out), tmp_path)
     assert head.metadata_["label_counts"] == {"negative": 35, "positive": 35}
+
+
+def test_loaded_heads_carry_a_content_digest(tmp_path):
+    """The sentiment cache is keyed by it: a retrained head in the same folder must not reuse scores."""
+    import shutil
+
+    from feedback_miner.sentiment.model import bundled_model_path, load_sentiment_model
+
+    root = Path(__file__).resolve().parents[1]
+    a, b = load_sentiment_model("bundled", root), load_sentiment_model("bundled", root)
+    assert a.digest_ == b.digest_ != load_sentiment_model("research", root).digest_
+    copy = tmp_path / "head"
+    shutil.copytree(bundled_model_path("bundled"), copy)
+    assert load_sentiment_model(str(copy), root).digest_ == a.digest_
+    meta = json.loads((copy / "model.json").read_text())
+    meta.setdefault("metadata", {})["note"] = "retrained"
+    (copy / "model.json").write_text(json.dumps(meta))
+    assert load_sentiment_model(str(copy), root).digest_ != a.digest_

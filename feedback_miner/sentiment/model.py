@@ -19,6 +19,7 @@ mismatched head fails loudly with :class:`SentimentModelError` naming the path.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import zipfile
@@ -517,8 +518,19 @@ def bundled_model_path(name: str = "bundled") -> Path:
     return Path(__file__).resolve().parents[2] / "models" / folder
 
 
+def head_digest(folder: Path) -> str:
+    """Content hash of a head's folder (every file, by name): the key of its scores in the run
+    store's sentiment cache, so a retrained or replaced head never reuses another head's scores."""
+    h = hashlib.blake2b(digest_size=16)
+    for f in sorted(p for p in Path(folder).iterdir() if p.is_file()):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 def _load_any(path: Path):
-    """A :class:`SentimentModel` folder, or a research-tuned one (``"format": "tuned-encoder"``)."""
+    """A :class:`SentimentModel` folder, or a research-tuned one (``"format": "tuned-encoder"``);
+    ``digest_`` is set to :func:`head_digest` of the folder."""
     meta_file = (path.parent if path.name in (_JSON, _WEIGHTS) else path) / _JSON
     try:
         tuned = json.loads(meta_file.read_text(encoding="utf-8")).get("format") == "tuned-encoder"
@@ -527,8 +539,11 @@ def _load_any(path: Path):
     if tuned:
         from feedback_miner.sentiment.tuned import TunedSentimentModel
 
-        return TunedSentimentModel.load(meta_file.parent)
-    return SentimentModel.load(path)
+        model = TunedSentimentModel.load(meta_file.parent)
+    else:
+        model = SentimentModel.load(path)
+    model.digest_ = head_digest(meta_file.parent)
+    return model
 
 
 def load_sentiment_model(spec: str, base_dir: Path) -> SentimentModel:
