@@ -175,3 +175,11 @@ def test_loaded_heads_carry_a_content_digest(tmp_path):
     meta.setdefault("metadata", {})["note"] = "retrained"
     (copy / "model.json").write_text(json.dumps(meta))
     assert load_sentiment_model(str(copy), root).digest_ != a.digest_
+    # a research-tuned folder holds its linear head in head/: that counts too
+    from feedback_miner.sentiment.model import head_digest
+
+    tuned = tmp_path / "tuned"
+    shutil.copytree(bundled_model_path("research-tuned"), tuned)
+    before = head_digest(tuned)
+    (tuned / "head" / "model.json").write_text((tuned / "head" / "model.json").read_text() + " ")
+    assert head_digest(tuned) != before

@@ -522,8 +522,9 @@ def head_digest(folder: Path) -> str:
     """Content hash of a head's folder (every file, by name): the key of its scores in the run
     store's sentiment cache, so a retrained or replaced head never reuses another head's scores."""
     h = hashlib.blake2b(digest_size=16)
-    for f in sorted(p for p in Path(folder).iterdir() if p.is_file()):
-        h.update(f.name.encode())
+    folder = Path(folder)
+    for f in sorted(p for p in folder.rglob("*") if p.is_file()):  # a tuned head keeps its head/ inside
+        h.update(f.relative_to(folder).as_posix().encode())
         h.update(f.read_bytes())
     return h.hexdigest()
 
