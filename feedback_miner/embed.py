@@ -130,6 +130,11 @@ def text_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
+def text_hashes(texts: Sequence[str]) -> pd.Series:
+    """:func:`text_hash` of each text, in order (the caches' keys of a batch)."""
+    return pd.Series([text_hash(t) for t in texts], dtype=object)
+
+
 def embed_texts(
     texts: Sequence[str], embedder: Embedder, store: RunStore | None = None, chunk: int = 8192
 ) -> tuple[np.ndarray, int]:
@@ -138,7 +143,7 @@ def embed_texts(
     New texts are embedded ``chunk`` at a time and each chunk goes into the cache at once: the
     tokenizer's per-text objects stay small, and a run killed mid-stage keeps what it embedded.
     """
-    hashes = pd.Series([text_hash(t) for t in texts], dtype=object)
+    hashes = text_hashes(texts)
     out = np.empty((len(hashes), embedder.dim), dtype=np.float32)
     found, cached = store.get_embeddings(embedder.name, hashes.tolist()) if store is not None else ([], None)
     at = hashes.map(pd.Series(np.arange(len(found)), index=pd.Index(found, dtype=object)))

@@ -33,7 +33,7 @@ import pandas as pd
 
 from feedback_miner import __version__
 from feedback_miner.config import Config, ConfigError
-from feedback_miner.embed import VECTOR_FAMILIES, embed_texts, load_embedder, same_vectors, text_hash
+from feedback_miner.embed import VECTOR_FAMILIES, embed_texts, load_embedder, same_vectors, text_hashes
 from feedback_miner.ingest import IngestResult, ingest
 from feedback_miner.lock import RunLock
 from feedback_miner.outcomes import link_outcomes
@@ -365,7 +365,7 @@ def _score_cached(statements: pd.DataFrame, vectors: np.ndarray, model, cfg: Con
     store's sentiment cache lacks for this head (by its content digest) and labelling settings;
     returns the frame and how many distinct texts were scored. Linear heads cost little, but the
     research-tuned head runs an encoder: an incremental night must not re-encode the window."""
-    hashes = pd.Series([text_hash(t) for t in statements["text"].fillna("").astype(str)], dtype=object)
+    hashes = text_hashes(statements["text"].fillna("").astype(str).tolist())
     key = f"{cfg.sentiment.model}|{getattr(model, 'digest_', '')}|band={cfg.sentiment.neutral_band}"
     cached = store.get_sentiment(key, hashes.tolist()) if store is not None else None
     hit = hashes.isin(cached["text_hash"]).to_numpy() if cached is not None else np.zeros(len(hashes), bool)
