@@ -56,9 +56,13 @@ def _fail(msg: str, code: int) -> None:
     raise typer.Exit(code)
 
 
-def _load(config: Path, output: Path | None) -> Config:
+def _load(config: Path, output: Path | None, models: bool = False) -> Config:
+    from feedback_miner.preflight import check_models
+
     try:
         cfg = load_config(config)
+        if models:
+            check_models(cfg, config)
     except ConfigError as e:
         _fail(str(e), EXIT_BAD_INPUT)
     if output is not None:
@@ -96,7 +100,7 @@ def run(
     from feedback_miner.pipeline import run_job
 
     _setup_logging(log_format, verbose)
-    cfg = _load(config, output)
+    cfg = _load(config, output, models=True)
     since_ts = None
     if since:
         try:
@@ -135,22 +139,36 @@ def _progress():
 
 @app.command()
 def validate(config: Path = ConfigOpt) -> None:
-    """Check the config and every input file without running; list quarantined rows."""
+    """Check the config, its models and every input file without running: a summary by reason per
+    source, the quarantined rows; exit 2 when the run would refuse the inputs."""
     from feedback_miner.ingest import ingest
+    from feedback_miner.ingest.summary import by_reason
 
-    cfg = _load(config, None)
+    cfg = _load(config, None, models=True)
     try:
-        res = ingest(cfg)
+        res = ingest(cfg, stop_on_refusal=False)
     except InputError as e:
         _fail(str(e), EXIT_BAD_INPUT)
     for kind, c in res.counts.items():
-        typer.echo(f"{kind}: {c['read']} rows read, {c['valid']} valid, {c['quarantined']} quarantined")
+        emptied = f", {c['fields_emptied']} fields emptied or cut" if c["fields_emptied"] else ""
+        typer.echo(f"{kind}: {c['read']} rows read, {c['valid']} valid, {c['quarantined']} quarantined{emptied}")
+        if c["absent_columns"]:
+            typer.echo(f"  columns not in the file (optional): {', '.join(c['absent_columns'])}")
+        records = res.quarantine[res.quarantine["source"] == kind].to_dict("records")
+        for key, n, examples in by_reason(records):
+            typer.echo(f"  {n:>6}  {key} (e.g. {', '.join(examples)})")
     for kind in res.skipped:
         typer.echo(f"{kind}: not configured, skipped")
+    if res.unlinked and res.unlinked["count"]:
+        u = res.unlinked
+        typer.echo(f"feedback customers without a customer record: {u['count']} of {u['of']} "
+                   f"(e.g. {', '.join(u['examples'])})")
     for r in res.quarantine.head(50).itertuples():
-        typer.echo(f"  {r.file}:{r.row} [{r.column}] {r.reason}")
+        typer.echo(f"  {Path(r.file).name}:{r.row} [{r.column}] {r.reason}")
     if len(res.quarantine) > 50:
         typer.echo(f"  ... {len(res.quarantine) - 50} more")
+    if res.refused:
+        _fail(" | ".join(res.refused), EXIT_BAD_INPUT)
 
 
 @app.command()

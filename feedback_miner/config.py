@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -28,27 +29,34 @@ class _Section(BaseModel):
 
 
 class SurveyColumns(_Section):
-    """Names of the survey columns in the user's files (canonical name -> file column)."""
+    """Names of the survey columns in the user's files (canonical name -> file column).
 
-    response_id: str = "response_id"
-    customer_id: str = "customer_id"
-    submitted_at: str = "submitted_at"
-    score: str = "score"
+    Only ``comment`` is required. Any other column may be null (not in the file); a column left at
+    its default name and absent from the file is treated the same way (README, Inputs).
+    """
+
+    response_id: str | None = "response_id"
+    customer_id: str | None = "customer_id"
+    submitted_at: str | None = "submitted_at"
+    score: str | None = "score"
     comment: str = "comment"
 
 
 class TicketColumns(_Section):
-    """Names of the ticket columns in the user's files (canonical name -> file column)."""
+    """Names of the ticket columns in the user's files (canonical name -> file column).
 
-    ticket_id: str = "ticket_id"
-    customer_id: str = "customer_id"
-    created_at: str = "created_at"
-    subject: str = "subject"
+    Only ``body`` is required; any other column may be null (not in the file).
+    """
+
+    ticket_id: str | None = "ticket_id"
+    customer_id: str | None = "customer_id"
+    created_at: str | None = "created_at"
+    subject: str | None = "subject"
     body: str = "body"
-    resolved_at: str = "resolved_at"
-    csat: str = "csat"
-    channel: str = "channel"
-    priority: str = "priority"
+    resolved_at: str | None = "resolved_at"
+    csat: str | None = "csat"
+    channel: str | None = "channel"
+    priority: str | None = "priority"
 
 
 class CustomerColumns(_Section):
@@ -56,39 +64,55 @@ class CustomerColumns(_Section):
 
     customer_id: str = "customer_id"
     churned: str = "churned"
-    churned_at: str = "churned_at"
-    segment: str = "segment"
-    plan: str = "plan"
-    revenue: str = "revenue"
-    signup_at: str = "signup_at"
+    churned_at: str | None = "churned_at"
+    segment: str | None = "segment"
+    plan: str | None = "plan"
+    revenue: str | None = "revenue"
+    signup_at: str | None = "signup_at"
 
 
-FileFormat = Literal["auto", "csv", "parquet", "jsonl"]
+FileFormat = Literal["auto", "csv", "tsv", "parquet", "json", "jsonl", "xlsx"]
 
 
-class SurveySource(_Section):
-    """Open-ended survey answers (NPS or CSAT verbatims)."""
+class _FileSource(_Section):
+    """Where a source's files are and how to read them (shared by every kind of source)."""
 
     path: str = Field(description="File path or glob; relative paths resolve against the config file.")
-    format: FileFormat = Field("auto", description="auto (from the extension), csv, parquet or jsonl.")
+    format: FileFormat = Field(
+        "auto", description="auto (from the extension: .csv .csv.gz .tsv .parquet .json .jsonl .xlsx), csv, tsv, "
+        "parquet, json (a JSON array or JSON Lines, told apart by content; jsonl is the same) or xlsx."
+    )
+    encoding: str = Field(
+        "auto", description="Text encoding of CSV/JSON files; auto: a byte order mark (UTF-8/UTF-16) if any, "
+        "else UTF-8, else cp1252 (Windows Western, a superset of latin-1's letters)."
+    )
+    sheet: str | None = Field(None, description="xlsx: the sheet to read; None: the first one.")
+    dayfirst: bool | None = Field(
+        None, description="Dates like 01/08/2026: true day first, false month first; None: decided per file "
+        "from the rows that are unambiguous (13/08 or 08/13), day first when none is."
+    )
+    date_format: str | None = Field(
+        None, description="strptime format of every date of this source (e.g. '%d.%m.%Y %H:%M'); None: inferred."
+    )
+
+
+class SurveySource(_FileSource):
+    """Open-ended survey answers (NPS or CSAT verbatims)."""
+
     score_scale: Literal["nps", "csat"] = Field("nps", description="nps: score is 0-10; csat: score is 1-5.")
     columns: SurveyColumns = SurveyColumns()
 
 
-class TicketSource(_Section):
+class TicketSource(_FileSource):
     """Support tickets; subject and body are both used, the subject as a statement of its own."""
 
-    path: str = Field(description="File path or glob; relative paths resolve against the config file.")
-    format: FileFormat = Field("auto", description="auto (from the extension), csv, parquet or jsonl.")
     csat_scale: Literal["csat", "nps"] = Field("csat", description="Scale of the optional per-ticket csat column.")
     columns: TicketColumns = TicketColumns()
 
 
-class CustomerSource(_Section):
+class CustomerSource(_FileSource):
     """One row per customer with the churn outcome and optional controls for the adjusted model."""
 
-    path: str = Field(description="File path or glob; relative paths resolve against the config file.")
-    format: FileFormat = Field("auto", description="auto (from the extension), csv, parquet or jsonl.")
     columns: CustomerColumns = CustomerColumns()
 
 
@@ -98,6 +122,32 @@ class SourcesConfig(_Section):
     surveys: SurveySource | None = None
     tickets: TicketSource | None = None
     customers: CustomerSource | None = None
+
+
+class IngestConfig(_Section):
+    """Rules applied to every source while reading it."""
+
+    max_reject_share: float = Field(
+        0.5, ge=0.0, le=1.0, description="Stop (exit 2, summary by reason) when more than this share of a "
+        "source's rows is quarantined: almost always a column mapping mistake."
+    )
+    min_date: str = Field("1990-01-01", description="Earlier dates are quarantined ('date before <min_date>').")
+    future_days: float = Field(
+        1.0, ge=0.0, description="Dates more than this many days after now are quarantined ('date in the future')."
+    )
+    max_document_chars: int = Field(
+        20000, ge=100, description="Longer texts are cut to this many characters before NLP (at a word "
+        "boundary); the manifest counts them."
+    )
+
+    @field_validator("min_date")
+    @classmethod
+    def _date(cls, v: str) -> str:
+        try:
+            date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"not a date: '{v}'") from None
+        return v
 
 
 # ---------------------------------------------------------------- stages
@@ -138,6 +188,9 @@ class PrepareConfig(_Section):
     out_of_set_min_chars: int = Field(40, ge=1, description="...and it has at least this many letters (short "
                                       "texts get mistaken for neighbours: it/es).")
     min_contrast_words: int = Field(2, ge=1, description="Words each side needs before a contrast split.")
+    max_statements_per_document: int = Field(
+        200, ge=1, description="Statements kept per document (the first ones); the manifest counts the cut ones."
+    )
 
 
 class EmbeddingConfig(_Section):
@@ -321,6 +374,7 @@ class Config(_Section):
 
     run: RunConfig = RunConfig()
     sources: SourcesConfig = SourcesConfig()
+    ingest: IngestConfig = IngestConfig()
     prepare: PrepareConfig = PrepareConfig()
     embedding: EmbeddingConfig = EmbeddingConfig()
     themes: ThemesConfig = ThemesConfig()
@@ -366,15 +420,44 @@ def _format_error(path: Path, err: ValidationError) -> str:
     return f"{path}: invalid config: " + "; ".join(parts)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ConfigError(f"duplicate key '{key}' (line {key_node.start_mark.line + 1})")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file (not UTF-8): is it the right file?") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read config file: {e.strerror or e}") from None
+    if "\x00" in text:
+        raise ConfigError(f"{path}: not a text file (binary content): is it the right file?")
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(e).split())}") from None
+
+
 def load_config(path: str | Path, overrides: dict | None = None) -> Config:
     """Read and validate a YAML config. Raises :class:`ConfigError` naming the file and key."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    raw = _read_yaml(path) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
     if "base_dir" in raw:

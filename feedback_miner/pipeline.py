@@ -35,6 +35,7 @@ from feedback_miner import __version__
 from feedback_miner.config import Config, ConfigError
 from feedback_miner.embed import VECTOR_FAMILIES, embed_texts, load_embedder, same_vectors, text_hashes
 from feedback_miner.ingest import IngestResult, ingest
+from feedback_miner.ingest.summary import input_notes as ingest_notes
 from feedback_miner.lock import RunLock
 from feedback_miner.outcomes import link_outcomes
 from feedback_miner.prepare import STATEMENT_COLUMNS as PREPARED_STATEMENT_COLUMNS
@@ -103,11 +104,12 @@ def _versions() -> dict:
 
 
 def _window(documents: pd.DataFrame, window_days: int | None) -> tuple[pd.DataFrame, dict]:
-    if not len(documents):
+    if not len(documents) or documents["created_at"].isna().all():  # undated feedback: no window
         return documents, {"start": None, "end": None}
     end = documents["created_at"].max()
-    if window_days:
-        documents = documents[documents["created_at"] > end - pd.Timedelta(days=window_days)].reset_index(drop=True)
+    if window_days:  # undated documents (a source without dates) stay in every window
+        old = documents["created_at"] <= end - pd.Timedelta(days=window_days)
+        documents = documents[~old].reset_index(drop=True)
     return documents, {"start": str(documents["created_at"].min()), "end": str(end)}
 
 
@@ -395,9 +397,12 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
     with clock.stage("ingest") as info:
         ing: IngestResult = ingest(cfg, since=since)
         documents, window = _window(ing.documents, cfg.run.window_days)
-        info.update(documents=len(documents), quarantined=len(ing.quarantine))
+        info.update(documents=len(documents), quarantined=ing.n_quarantined)
+        input_notes = ingest_notes(documents, ing.quarantine, ing.unlinked)
     if ing.skipped:
         log.warning("sources not configured, skipped: %s", ", ".join(ing.skipped))
+    for note in input_notes:
+        log.warning("%s", note)
     night = _night_key(cfg.config_hash(), ing.fingerprints)
 
     with clock.stage("prepare") as info:
@@ -500,7 +505,8 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         "statements": len(statements),
         "customers": int(documents["customer_id"].nunique()) if len(documents) else 0,
         "customers_with_outcomes": 0 if ing.customers is None else len(ing.customers),
-        "quarantined": len(ing.quarantine),
+        "quarantined": ing.n_quarantined,
+        "unlinked_customers": ing.unlinked,
         **prep.counts,
     }
     history = theme_history(store, themes, run_id, started, night)
@@ -518,6 +524,7 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         # the head the config named (bundled / research / research-tuned / a path) and the vectors it reads
         "sentiment_model": f"'{cfg.sentiment.model}' head on {model.embedding_model} vectors",
         "controls_used": outcome.controls_used,
+        "input_notes": input_notes,
         "outcome_notes": outcome.notes,
         "versions": _versions(),
     }
@@ -606,7 +613,7 @@ def build_report_input(manifest: dict, themes: pd.DataFrame, pain_points: pd.Dat
         "embedding_model": manifest.get("embedding_model"),
         "sentiment_model": manifest.get("sentiment_model"),
         "controls_used": manifest.get("controls_used", []),
-        "notes": manifest.get("outcome_notes", []),
+        "notes": manifest.get("input_notes", []) + manifest.get("outcome_notes", []),
         "config_hash": manifest.get("config_hash"),
     }
     return ReportInput(manifest=manifest, themes=themes.drop(columns=["centroid"], errors="ignore"),

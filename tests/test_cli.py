@@ -45,7 +45,7 @@ def test_missing_column_exit_2_and_run_recorded_failed(tmp_path):
     res = cli("run", "--config", str(cfg))
     assert res.returncode == 2, res.stderr
     assert res.stderr.strip().splitlines()[-1].startswith("error: ")
-    assert "required column 'comment' missing" in res.stderr
+    assert "column 'comment' not found" in res.stderr
     assert "Traceback" not in res.stderr
     with RunStore(tmp_path / "out" / "feedback_miner.duckdb", read_only=True) as store:
         runs = store.runs()
@@ -59,9 +59,12 @@ def test_validate_lists_quarantine(tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump({"sources": {"tickets": {"path": str(INPUTS / "tickets.jsonl")}}}))
     res = cli("validate", "--config", str(cfg))
-    assert res.returncode == 0, res.stderr
+    # 3 of 4 rows quarantined: over ingest.max_reject_share, the run would refuse -> exit 2
+    assert res.returncode == 2, res.stderr
     assert "tickets: 4 rows read, 1 valid, 3 quarantined" in res.stdout
     assert "tickets.jsonl:3 [body] empty text" in res.stdout
+    assert "1  empty text [body] (e.g. tickets.jsonl:3)" in res.stdout
+    assert res.stderr.count("\n") == 1 and "max_reject_share" in res.stderr
 
 
 def test_second_run_is_refused_with_exit_3(tmp_path):

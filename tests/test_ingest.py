@@ -25,8 +25,9 @@ def write_config(tmp_path: Path, body: dict) -> Path:
 
 
 def surveys_cfg(tmp_path: Path, **extra) -> Path:
+    # The fixture is mostly bad rows, one of each kind: let it through the reject-share stop.
     src = {"path": str(INPUTS / "surveys_remapped.csv"), "columns": REMAP, **extra}
-    return write_config(tmp_path, {"sources": {"surveys": src}})
+    return write_config(tmp_path, {"sources": {"surveys": src}, "ingest": {"max_reject_share": 1.0}})
 
 
 # ------------------------------------------------------------------ config errors
@@ -105,7 +106,8 @@ def test_good_rows_survive_with_remapped_columns(surveys):
     assert '"country": "IT"' in r1["attributes"]
     # Anonymous answers are kept, without a customer.
     assert pd.isna(docs.set_index("source_id").loc["R8", "customer_id"])
-    assert surveys.counts["surveys"] == {"read": 8, "valid": 2, "quarantined": 6}
+    assert surveys.counts["surveys"] == {"read": 8, "valid": 2, "quarantined": 6, "fields_emptied": 0,
+                                         "absent_columns": []}
     assert len(docs) + len(surveys.quarantine) == 8  # nothing lost
 
 
@@ -119,7 +121,8 @@ def test_csat_scale_changes_range(tmp_path):
 
 
 def test_jsonl_tickets_broken_line_and_empty_text(tmp_path):
-    cfg = load_config(write_config(tmp_path, {"sources": {"tickets": {"path": str(INPUTS / "tickets.jsonl")}}}))
+    cfg = load_config(write_config(tmp_path, {"sources": {"tickets": {"path": str(INPUTS / "tickets.jsonl")}},
+                                              "ingest": {"max_reject_share": 1.0}}))
     res = ingest(cfg)
     q = res.quarantine.set_index("row")
     assert q.loc[2, "reason"].startswith("invalid JSON")
@@ -151,15 +154,19 @@ def test_customers_parquet_with_typed_columns(tmp_path):
         "signup_at": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01", "2025-03-01"], utc=True),
     }).to_parquet(tmp_path / "c.parquet")
     res = ingest(load_config(write_config(tmp_path, {"sources": {"customers": {"path": "c.parquet"}}})))
-    assert list(res.customers["customer_id"]) == ["C1", "C2"]
-    assert set(res.quarantine["reason"]) == {"churned must be true/false", "negative revenue"}
-    assert res.customers["churned"].tolist() == [True, False]
+    # A negative revenue empties the field only: the customer and its churn outcome stay.
+    assert list(res.customers["customer_id"]) == ["C1", "C2", "C4"]
+    q = res.quarantine.set_index("row")
+    assert q.loc[3, "reason"] == "churned must be true/false" and not q.loc[3, "kept"]
+    assert q.loc[4, "reason"].startswith("negative revenue") and q.loc[4, "kept"]
+    assert res.customers["churned"].tolist() == [True, False, True]
+    assert pd.isna(res.customers["revenue"].iloc[2])
 
 
 def test_missing_required_column_is_input_error(tmp_path):
     (tmp_path / "s.csv").write_text("response_id,customer_id,submitted_at,score\nR1,C1,2026-01-01,5\n")
     cfg = load_config(write_config(tmp_path, {"sources": {"surveys": {"path": "s.csv"}}}))
-    with pytest.raises(InputError, match=r"s\.csv: required column 'comment' missing"):
+    with pytest.raises(InputError, match=r"s\.csv: column 'comment' not found in surveys file"):
         ingest(cfg)
 
 

@@ -1,20 +1,21 @@
-"""Read CSV, Parquet and JSON Lines files into string-typed frames, remembering each row's number."""
+"""Read CSV/TSV (optionally gzipped), JSON (arrays or lines), Parquet and xlsx files into string-typed
+frames, remembering each row's number."""
 
 from __future__ import annotations
 
 import glob
 import hashlib
 import json
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 
+from feedback_miner.ingest.csv_rows import parse_csv
+from feedback_miner.ingest.errors import InputError
+from feedback_miner.ingest.text import decode, parse_json_records
 
-class InputError(Exception):
-    """A user mistake that stops the run (unreadable file, missing column); one line, no traceback."""
-
-
-ROW = "__row__"  # 1-based data row (CSV/Parquet, header excluded) or line number (JSON Lines)
+ROW = "__row__"  # 1-based data row (CSV/Parquet/xlsx, header excluded), record (JSON array) or line (JSON Lines)
 FILE = "__file__"
 
 
@@ -25,14 +26,23 @@ def expand(pattern: Path) -> list[Path]:
     return [pattern] if pattern.is_file() else []
 
 
+_EXTENSIONS = {
+    "csv": (".csv", ".csv.gz", ".txt", ".txt.gz"), "tsv": (".tsv", ".tsv.gz", ".tab"),
+    "parquet": (".parquet", ".pq"), "json": (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz"),
+    "xlsx": (".xlsx", ".xlsm"),
+}
+
+
 def file_format(path: Path, declared: str) -> str:
+    """The reader for a file: the declared format, else the one its extension names."""
     if declared != "auto":
-        return declared
+        return "json" if declared == "jsonl" else declared
     suffixes = "".join(path.suffixes).lower()
-    for fmt, exts in {"csv": (".csv", ".csv.gz", ".tsv"), "parquet": (".parquet", ".pq"),
-                      "jsonl": (".jsonl", ".ndjson", ".jsonl.gz", ".json")}.items():
+    for fmt, exts in _EXTENSIONS.items():
         if suffixes.endswith(exts):
             return fmt
+    if suffixes.endswith(".xls"):
+        raise InputError(f"{path}: old Excel .xls files are not read; save it as .xlsx or .csv")
     raise InputError(f"{path}: cannot tell the format from the extension; set 'format' in the config")
 
 
@@ -45,6 +55,14 @@ def fingerprint(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def _cell_text(v: object) -> str:
+    if v is None or (isinstance(v, float) and v != v) or v is pd.NaT:
+        return ""
+    if isinstance(v, dict | list):
+        return json.dumps(v, ensure_ascii=False, default=str)
+    return str(v)
+
+
 def _as_text(df: pd.DataFrame) -> pd.DataFrame:
     # Validation works on text so every format is checked by the same rules; missing -> "".
     out = pd.DataFrame(index=df.index)
@@ -53,50 +71,65 @@ def _as_text(df: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(col):
             out[str(c)] = col.dt.strftime("%Y-%m-%dT%H:%M:%S%z").fillna("")
         else:
-            out[str(c)] = col.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
+            out[str(c)] = col.map(_cell_text).astype(object)
     return out
 
 
-def read_table(path: Path, fmt: str) -> tuple[pd.DataFrame, list[dict]]:
+def _read_csv(path: Path, text: str, fmt: str) -> tuple[pd.DataFrame, list[int], list[dict]]:
+    parsed = parse_csv(text, delimiter="\t" if fmt == "tsv" else None)
+    header = [h.strip() or f"column_{i + 1}" for i, h in enumerate(parsed.header)]
+    df = pd.DataFrame(parsed.rows, columns=header, dtype=object) if parsed.header else pd.DataFrame()
+    return df, parsed.numbers, [{"file": str(path), **b} for b in parsed.bad]
+
+
+def _read_json(path: Path, text: str) -> tuple[pd.DataFrame, list[int], list[dict]]:
+    records, rows, bad = parse_json_records(text)
+    bad = [{"file": str(path), **b} for b in bad]
+    if not records:
+        return pd.DataFrame(), [], bad
+    # Nested objects become dotted columns ("dates.publishedDate"), so a mapping can name them.
+    return _as_text(pd.json_normalize(records, sep=".")), rows, bad
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
+    try:
+        return _as_text(pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object,
+                                      engine="openpyxl"))
+    except ValueError as e:
+        if "Worksheet" in str(e) or "not found" in str(e):
+            names = pd.ExcelFile(path, engine="openpyxl").sheet_names
+            raise InputError(f"{path}: no sheet '{sheet}' (sheets: {', '.join(names)})") from None
+        raise
+
+
+def read_table(path: Path, fmt: str, encoding: str = "auto",
+               sheet: str | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """Read one file as text columns plus ``__file__``/``__row__``.
 
-    Returns the frame and quarantine records for lines that could not be parsed at all
-    (broken JSON lines); a file that cannot be read raises :class:`InputError`.
+    Returns the frame and quarantine records for rows that could not be parsed at all (broken
+    JSON records, CSV rows whose quote never closes); a file that cannot be read raises
+    :class:`InputError`.
     """
     bad: list[dict] = []
     try:
-        if fmt == "csv":
-            sep = "\t" if path.suffix.lower() == ".tsv" else ","
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, encoding="utf-8-sig")
-            rows = range(1, len(df) + 1)
+        if fmt in ("csv", "tsv"):
+            df, rows, bad = _read_csv(path, decode(path, encoding), fmt)
+        elif fmt == "json":
+            df, rows, bad = _read_json(path, decode(path, encoding))
         elif fmt == "parquet":
             df = _as_text(pd.read_parquet(path))
-            rows = range(1, len(df) + 1)
-        elif fmt == "jsonl":
-            records, rows = [], []
-            with path.open(encoding="utf-8") as f:
-                for lineno, line in enumerate(f, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        rec = json.loads(line)
-                        if not isinstance(rec, dict):
-                            raise ValueError("not a JSON object")
-                    except ValueError as e:
-                        bad.append({"file": str(path), "row": lineno, "column": "", "reason": f"invalid JSON: {e}",
-                                    "value": line.strip()[:200]})
-                        continue
-                    records.append(rec)
-                    rows.append(lineno)
-            df = _as_text(pd.DataFrame.from_records(records)) if records else pd.DataFrame()
+            rows = list(range(1, len(df) + 1))
+        elif fmt == "xlsx":
+            df = _read_xlsx(path, sheet)
+            rows = list(range(1, len(df) + 1))
         else:  # pragma: no cover - guarded by the config's Literal
             raise InputError(f"{path}: unsupported format '{fmt}'")
     except InputError:
         raise
-    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise InputError(f"{path}: cannot read {fmt} file: {msg}") from None
-    except Exception as e:  # pyarrow raises its own error types for corrupt Parquet
+    except Exception as e:  # pyarrow and openpyxl raise their own error types for corrupt files
         raise InputError(f"{path}: cannot read {fmt} file: {type(e).__name__}: {e}") from None
     df = df.reset_index(drop=True)
     df[FILE] = str(path)

@@ -133,6 +133,7 @@ def prepare_statements(documents: pd.DataFrame, cfg: PrepareConfig) -> PrepareRe
     counts_out = prepare_counts(
         docs, statements, step.pii_counts, dups.n_exact, dups.n_near, step.boilerplate_removed, len(keys), cfg
     )
+    counts_out["documents_statements_capped"] = step.statements_capped
     return PrepareResult(documents=docs, statements=statements, counts=counts_out)
 
 
@@ -172,6 +173,8 @@ class RedactStep:
     boilerplate_removed: int
     # (lang, "bodies" | "subjects") -> name spans of the rows of that language, and those rows.
     name_spans: dict[tuple[str, str], tuple[list[int], list[NameSpans]]] = field(default_factory=dict)
+    # documents whose statements were cut at cfg.max_statements_per_document (set by finish_documents)
+    statements_capped: int = 0
 
     def name_spans_by_language(self) -> dict[tuple[str, str], tuple[list[NameSpans], int]]:
         """(lang, target) -> (spans of the rows of that language, number of those rows)."""
@@ -257,7 +260,9 @@ def finish_documents(
             by_lang.setdefault(langs[i], []).append(i)
     for lang, idx in by_lang.items():
         for i, pieces in zip(idx, segmenter.statements([bodies[i] for i in idx], lang), strict=True):
-            body_statements[i] = pieces
+            # One huge document must not become most of the night's statements (and run time).
+            step.statements_capped += len(pieces) > cfg.max_statements_per_document
+            body_statements[i] = pieces[:cfg.max_statements_per_document]
     return body_statements, doc_non_answer
 
 
