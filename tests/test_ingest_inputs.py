@@ -359,3 +359,16 @@ def test_validate_exit_codes_and_no_traceback(tmp_path, case):
     assert res.exception is None or isinstance(res.exception, SystemExit)  # no error escaped the command
     if code == 2:
         assert res.output.strip().splitlines()[-1].startswith("error: ")
+
+
+# ------------------------------------------------------------------ the real exports of ../shared/data/reviews
+
+
+@pytest.mark.parametrize(("config", "rows"), [("neobanks_app_store.yaml", 9030), ("keytrade_trustpilot.yaml", 1049),
+                                              ("free_mobile_tweets.yaml", 3764)])
+def test_example_configs_read_every_row_of_the_real_exports(shared_data, root, config, rows):
+    # Only a column mapping: nothing refused, and every row is a document or a quarantined row.
+    res = ingest(load_config(root / "configs" / "examples" / config))
+    assert len(res.documents) + res.n_quarantined == rows
+    assert res.n_quarantined <= 0.02 * rows and not res.refused
+    assert res.documents["text"].str.strip().ne("").all()
