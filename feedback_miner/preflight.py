@@ -25,7 +25,7 @@ def check_models(cfg: Config, config_path: Path) -> None:
     """Raise :class:`ConfigError` (one line) when ``embedding.model`` or ``sentiment.model`` names
     a model that is not there."""
     from feedback_miner.embed import EMBEDDERS
-    from feedback_miner.sentiment.model import BUNDLED_HEADS, bundled_model_path
+    from feedback_miner.sentiment.loader import BUNDLED_HEADS, bundled_model_path
 
     name = cfg.embedding.model
     if not _embedding_model_found(name):
