@@ -340,6 +340,10 @@ class ReportConfig(_Section):
     max_theme_sections: int = Field(40, ge=1, description="Theme sections in report.html (pain points first).")
     brief_quotes: int = Field(2, ge=0, description="Quotes per pain point in pain_points.md.")
     currency: str = Field("", description="Prefix of revenue figures, e.g. '€' or 'USD '.")
+    quotes_per_subtheme: int = Field(
+        40, ge=1, description="Quotes embedded per sub-theme for the page's filters (sampled per language x source "
+        "x sentiment); the page shows max_quotes of those its filters leave.")
+    heat_map_themes: int = Field(20, ge=1, description="Largest themes in the theme x segment/plan heat maps.")
 
 
 class RunConfig(_Section):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -478,7 +480,72 @@ def sample_report_input() -> ReportInput:
         "controls_used": ["segment", "plan", "tenure_days", "revenue"],
         "notes": ["trend not computed for 1 theme: created_at constant"],
     }
-    return ReportInput(manifest, themes, pain_points, quotes, history, changes, methods)
+    data = ReportInput(manifest, themes, pain_points, quotes, history, changes, methods)
+    return with_statements(data)
+
+
+def with_statements(data: ReportInput, seed: int = 3) -> ReportInput:
+    """The run's statements, documents and customers, consistent with its themes table.
+
+    Each leaf (sub-theme, or a theme's statements in no sub-theme) gets as many statements per
+    language as the themes table says; texts are the sample's quotes of that theme and language
+    (central: similarity 0.9) or a placeholder sentence. Surveys carry NPS, tickets CSAT; dates
+    spread over the window; customers have a segment and a plan.
+    """
+    rng = np.random.default_rng(seed)
+    themes = data.themes.set_index("theme_id")
+    texts = {}
+    for q in data.quotes.itertuples():
+        texts.setdefault((q.theme_id.split(".")[0], q.language), []).append(q.text)
+    leaves = []
+    for tid, row in themes.iterrows():
+        langs = as_mapping(row["languages"])
+        kids = themes[themes["parent_id"] == tid]
+        for kid in kids.itertuples():
+            for lang, n in as_mapping(kid.languages).items():
+                langs[lang] = langs.get(lang, 0) - n
+        if pd.isna(row["parent_id"]):
+            leaves += [(tid, None, lang, int(n)) for lang, n in langs.items() if n > 0]
+        else:
+            leaves += [(row["parent_id"], tid, lang, int(n)) for lang, n in langs.items() if n > 0]
+    rows = []
+    for tid, sub, lang, n in leaves:
+        pool = texts.get((tid, lang), [])
+        mean = float(themes.loc[sub or tid, "sentiment_mean"])
+        for i in range(n):
+            real = i < 3 * len(pool)
+            text = pool[i % len(pool)] if real else f"[{lang}] statement {i % 7} about {themes.loc[tid, 'label']}"
+            rows.append((tid, sub, lang, text, 0.9 if real else 0.3, float(np.clip(mean + rng.normal(0, 0.3), -1, 1))))
+    st = pd.DataFrame(rows, columns=["theme_id", "subtheme_id", "language", "text", "similarity", "sentiment"])
+    st["statement_id"] = [f"s{i}" for i in range(len(st))]
+    st["doc_id"] = [f"d{i}" for i in range(len(st))]
+    st["source"] = np.where(rng.random(len(st)) < 0.7, "survey", "ticket")
+    customers = [RAW_EMAIL, RAW_EMAIL_2, *[f"cust-{i:04d}" for i in range(2138)]]
+    st["customer_id"] = rng.choice(customers, len(st))
+    seconds = rng.integers(0, 30 * 86400, len(st))
+    st["created_at"] = pd.Timestamp("2026-02-02", tz="UTC") + pd.to_timedelta(seconds, "s")
+    st["sentiment_label"] = np.select(
+        [st["sentiment"] < -0.2, st["sentiment"] > 0.2], ["negative", "positive"], "neutral"
+    )
+    survey = st["source"] == "survey"
+    docs = pd.DataFrame(
+        {
+            "doc_id": st["doc_id"],
+            "score": np.where(survey, rng.integers(0, 11, len(st)), rng.integers(1, 6, len(st))).astype(float),
+            "score_scale": np.where(survey, "nps", "csat"),
+        }
+    )
+    cust = pd.DataFrame(
+        {
+            "customer_id": customers,
+            "churned": rng.random(len(customers)) < 0.12,
+            "segment": rng.choice(["smb", "mid", "enterprise"], len(customers), p=[0.6, 0.3, 0.1]),
+            "plan": rng.choice(["Starter", "Pro", "Business"], len(customers)),
+            "revenue": rng.uniform(10, 900, len(customers)),
+        }
+    )
+    data.statements, data.documents, data.customers = st, docs, cust
+    return data
 
 
 class _Collect(HTMLParser):
@@ -579,25 +646,60 @@ def test_treemap_and_sparklines(html):
 
 def test_theme_section_quotes_and_language(html):
     t1 = _between(html, 'id="theme-T0001"', "</article>")
-    quotes = re.findall(r'<li class="quote [a-z]*">(.*?)</li>', t1, flags=re.S)
-    assert 3 <= len(quotes) <= 5
-    langs = re.findall(r'<span class="lang"[^>]*>(\w+)</span>', t1)
-    assert {"en", "it", "fr", "ro"} <= set(langs)
+    headline = _between(t1, "data-headline", "</ul>")
+    quotes = re.findall(r'<li class="quote [a-z]*" data-quote (.*?)</li>', headline, flags=re.S)
+    assert len(quotes) == 5  # max_quotes
+    langs = re.findall(r'<span class="lang"[^>]*>(\w+)</span>', headline)
+    assert {"en", "it", "fr", "ro"} <= set(langs)  # one per language first
     assert '<span class="pii">&lt;EMAIL&gt;</span>' in t1
     assert "risk ratio 2.31 (95% CI 1.98–2.69)" in t1
-    assert "Charged twice at renewal" in t1  # sub-theme table
+    # the drill-down: each sub-theme, then the statements in none, each with its own quotes
+    blocks = re.findall(r'<details class="subtheme" id="[^"]+" data-subtheme-id="([^"]+)">', t1)
+    assert blocks == ["T0001.1", "T0001.2", "T0001"]
+    sub = _between(t1, 'data-subtheme-id="T0001.1"', "</details>")
+    assert "Charged twice at renewal" in sub and 'data-lang="it"' in sub
+    assert all(f'data-leaf="{b}"' in _between(t1, f'data-subtheme-id="{b}"', "</details>") for b in blocks)
     # the first theme section is the top pain point
     first = _between(html, '<section id="themes">', "</article>")
     assert 'id="theme-T0001"' in first
+
+
+def test_page_data_is_aggregates_not_statements(html, sample):
+    data = json.loads(_between(html, '<script type="application/json" id="report-data">', "</script>").split(">", 1)[1])
+    assert [d["name"] for d in data["dims"]] == ["language", "source", "score", "segment", "plan"]
+    cube = data["cube"]
+    assert sum(cube["n"]) == len(sample.statements)  # every statement counted once
+    assert len(cube["n"]) < len(sample.statements)  # ... in cells, not rows
+    it = data["dims"][0]["values"].index("it")
+    leaves = [leaf for leaf, _ in data["leaves"]]
+    n_it_t0001 = sum(
+        n
+        for n, lang, leaf in zip(cube["n"], cube["language"], cube["leaf"], strict=True)
+        if lang == it and data["leaves"][leaf][1] == "T0001"
+    )
+    assert n_it_t0001 == 410 and "T0001.1" in leaves
+    assert "Mi avete" not in json.dumps(data)  # quotes live in the page, not in the data
+
+
+def test_segments_heat_map(html):
+    seg = _between(html, '<section id="segments">', "</section>")
+    assert 'data-heat="segment-share"' in seg and 'data-heat="plan-churn"' in seg
+    assert "smb" in seg and "Billing errors &amp; double charges" in seg
+
+
+def test_other_is_not_a_pain_point_and_config_hash_once(html):
+    assert ">Other</a>" not in html and "Not in a theme" in _between(html, 'id="theme-table"', "</table>")
+    methods = _between(html, '<section id="methods">', "</section>")
+    assert methods.count("a3f9c2e1d4b56789") == 1
 
 
 def test_quotes_are_escaped(html, parsed):
     assert "<script>alert('x')</script>" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "<interface>" not in html
-    # the only script in the page is the table sorter
-    assert len([t for t, _ in parsed.tags if t == "script"]) == 1
-    assert "alert" not in "".join(parsed.scripts)
+    # the scripts: the page data (JSON, no raw "<") and the two inlined scripts; no quote text
+    assert [a.get("type") for t, a in parsed.tags if t == "script"] == ["application/json", None, None]
+    assert "alert" not in "".join(parsed.scripts) and "<" not in parsed.scripts[0]
 
 
 def test_no_personal_data_in_html(html):
@@ -650,7 +752,7 @@ def test_run_without_customers_renders_with_notes():
     html = render_report(data, ReportConfig())
     assert "No churn data in this run" in html
     assert "Churn risk ratio" not in html
-    assert "no history yet" in html
+    assert "first night of this theme" in html and 'id="filters"' not in html
     assert 'id="theme-T0001"' in html
     # the themes' examples stand in for missing quotes
     assert "example statement for T0001" in html

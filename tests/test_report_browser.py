@@ -178,3 +178,128 @@ def test_report_renders_offline_in_chromium(browser_ready, tmp_path):
     assert r["sort"]["asc"] == sorted(r["sort"]["asc"]) and r["sort"]["desc"] == sorted(r["sort"]["desc"])[::-1]
     assert r["load_event_ms"] < 2000
     assert Path(r["screenshot"]).stat().st_size > 50_000
+
+
+# Quotes a reader can see: displayed (not hidden, not inside a closed sub-theme).
+_VISIBLE_QUOTES_JS = """
+return Array.from(document.querySelectorAll('[data-quote]'))
+  .filter(q => q.checkVisibility())
+  .map(q => ({lang: q.dataset.lang, text: q.textContent}));
+"""
+_TABLE_JS = """
+return Array.from(document.querySelectorAll('#theme-table tbody tr'))
+  .filter(r => !r.hidden)
+  .map(r => [r.dataset.themeId, r.querySelector('[data-col="n"]').dataset.value]);
+"""
+
+
+def _wait_for_file(folder: Path, name: str, timeout: float = 10.0) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        f = folder / name
+        if f.exists() and f.stat().st_size > 0 and not list(folder.glob("*.crdownload")):
+            return f
+        time.sleep(0.1)
+    raise AssertionError(f"{name} was not downloaded into {folder}")
+
+
+def _click(driver, element) -> None:
+    """Scroll an element to the middle of the window (clear of the sticky bars), then click it."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element)
+    element.click()
+
+
+def _viewport_shot(driver, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(path))
+    return path
+
+
+def test_filters_drilldown_search_and_export(browser_ready, tmp_path):
+    """Language 'it' leaves only Italian quotes and changes the volumes; search narrows the quotes;
+    a sub-theme shows its quotes; the CSV export holds the visible rows; nothing leaves the page."""
+    import csv
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    from test_report import sample_report_input
+
+    report = tmp_path / "report.html"
+    report.write_text(render_report(sample_report_input(), ReportConfig()), encoding="utf-8")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver = _driver()
+    try:
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0},
+        )
+        driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+        driver.get(report.as_uri())
+        before_rows = dict(driver.execute_script(_TABLE_JS))
+        before_quotes = driver.execute_script(_VISIBLE_QUOTES_JS)
+        assert {q["lang"] for q in before_quotes} >= {"en", "it", "fr", "ro"}
+
+        # 1. language it: only Italian quotes visible, volumes recomputed
+        Select(driver.find_element(By.CSS_SELECTOR, 'select[data-filter="language"]')).select_by_value("it")
+        it_quotes = driver.execute_script(_VISIBLE_QUOTES_JS)
+        assert it_quotes and {q["lang"] for q in it_quotes} == {"it"}
+        it_rows = dict(driver.execute_script(_TABLE_JS))
+        assert it_rows["T0006"] == "16" and it_rows["T0001"] == "410"  # the themes' Italian counts
+        assert all(float(it_rows[t]) < float(before_rows[t]) for t in it_rows)
+        kpi = driver.find_element(By.CSS_SELECTOR, '[data-kpi="statements"]').text
+        assert kpi != "9,377" and int(kpi.replace(",", "")) == sum(int(v) for v in it_rows.values())
+        driver.execute_script("document.getElementById('explore').scrollIntoView()")
+        _viewport_shot(driver, ARTIFACTS / "report-filtered.png")
+
+        # 2. search narrows the quotes to those with the word
+        search = driver.find_element(By.CSS_SELECTOR, 'input[data-filter="search"]')
+        search.send_keys("rinnovo")
+        found = driver.execute_script(_VISIBLE_QUOTES_JS)
+        assert 0 < len(found) < len(it_quotes)
+        assert all("rinnovo" in q["text"] for q in found)
+        search.clear()
+        search.send_keys(" ")  # an input event after clear(); blank search = no search
+        assert len(driver.execute_script(_VISIBLE_QUOTES_JS)) == len(it_quotes)
+
+        # 3. a sub-theme opens to its own quotes (keyboard: focus its summary, press Enter)
+        sub = driver.find_element(By.CSS_SELECTOR, 'details[data-subtheme-id="T0001.1"]')
+        inside = (
+            'return Array.from(arguments[0].querySelectorAll("[data-quote]")).filter(q => q.checkVisibility()).length'
+        )
+        assert driver.execute_script(inside, sub) == 0
+        summary = sub.find_element(By.TAG_NAME, "summary")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", summary)
+        summary.send_keys("\ue007")  # Enter
+        shown = driver.execute_script(inside, sub)
+        assert shown > 0 and sub.get_attribute("open") is not None
+        assert all(
+            q.get_attribute("data-lang") == "it"
+            for q in sub.find_elements(By.CSS_SELECTOR, "[data-quote]")
+            if q.is_displayed()
+        )
+        _viewport_shot(driver, ARTIFACTS / "report-drilldown.png")
+
+        # 4. export: the CSV holds exactly the visible rows of the filtered table, and the quotes
+        _click(driver, driver.find_element(By.CSS_SELECTOR, '[data-export="themes"]'))
+        table_csv = _wait_for_file(downloads, "themes-filtered.csv")
+        rows = list(csv.DictReader(table_csv.read_text(encoding="utf-8-sig").splitlines()))
+        assert [[r["theme_id"], r["statements"]] for r in rows] == driver.execute_script(_TABLE_JS)
+        assert rows and all(int(r["statements"]) > 0 for r in rows)
+        _click(driver, driver.find_element(By.CSS_SELECTOR, '[data-export="quotes"]'))
+        quotes_csv = _wait_for_file(downloads, "quotes-filtered.csv")
+        quotes = list(csv.DictReader(quotes_csv.read_text(encoding="utf-8-sig").splitlines()))
+        assert quotes and {q["language"] for q in quotes} == {"it"}
+        assert "mario.rossi@example.it" not in quotes_csv.read_text(encoding="utf-8-sig")
+
+        # 5. no request left the page: the file itself, nothing else
+        urls = [
+            json.loads(e["message"])["message"]["params"]["request"]["url"]
+            for e in driver.get_log("performance")
+            if json.loads(e["message"])["message"].get("method") == "Network.requestWillBeSent"
+        ]
+        assert [u for u in urls if u != report.as_uri() and not u.startswith("data:")] == []
+        assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+    finally:
+        driver.quit()

@@ -45,6 +45,14 @@ class ReportInput:
         methods: model names and notes: ``embedding_model, clustering, sentiment_model, stats_notes,
             controls_used``, ``notes`` (list of what the stages skipped and why); any other key is
             listed as is.
+        statements: the window's statements (``statement_id, doc_id, source, customer_id,
+            created_at, language, text, theme_id, subtheme_id, sentiment, sentiment_label``, and
+            ``similarity, is_duplicate_of, is_non_answer`` where present): what the page's filters,
+            weekly trends and sampled quotes are built from. Empty: a static page.
+        documents: ``doc_id, score, score_scale`` (the score band filter).
+        customers: ``customer_id``, ``churned`` and categorical attributes (``segment``, ``plan``):
+            the attribute filters and the theme x attribute heat maps.
+        values: what customers value (the outcomes stage's ``values`` table), listed when present.
     """
 
     manifest: dict = field(default_factory=dict)
@@ -54,6 +62,10 @@ class ReportInput:
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
     changes: dict = field(default_factory=dict)
     methods: dict = field(default_factory=dict)
+    statements: pd.DataFrame = field(default_factory=pd.DataFrame)
+    documents: pd.DataFrame = field(default_factory=pd.DataFrame)
+    customers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    values: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # ---------------------------------------------------------------- cell normalisation
@@ -146,6 +158,27 @@ def anchor(theme_id: Any) -> str:
 
 def is_outlier(theme_id: Any) -> bool:
     return text(theme_id).strip().lower() in OUTLIER_IDS
+
+
+def theme_rows(themes: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Theme and sub-theme rows by theme id, in table order."""
+    rows = {}
+    for r in records(themes if themes is not None else pd.DataFrame()):
+        tid = text(r.get("theme_id"))
+        if tid:
+            rows[tid] = r
+    return rows
+
+
+def parent_of(row: dict[str, Any]) -> str:
+    """The parent theme id of a sub-theme row; empty for a top-level theme."""
+    p = text(row.get("parent_id")).strip()
+    return "" if p.lower() in {"", "none", "nan", "null"} or p == text(row.get("theme_id")) else p
+
+
+def display_name(row: dict[str, Any]) -> str:
+    """A theme's name: its short ``name`` where the themes stage gives one, else its label."""
+    return text(row.get("name")).strip() or text(row.get("label")).strip() or text(row.get("theme_id"))
 
 
 def as_datetime(v: Any) -> datetime | None:

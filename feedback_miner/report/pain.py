@@ -1,0 +1,153 @@
+"""The pain-point table of the report (whole-run statistics) and the sentences that explain a theme's outcomes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from feedback_miner.config import ReportConfig
+from feedback_miner.report import charts
+from feedback_miner.report.data import (
+    PAIN_POINT_COLUMNS,
+    ReportInput,
+    anchor,
+    display_name,
+    evidence_class,
+    fmt_ci,
+    fmt_pct,
+    fmt_q,
+    fmt_ratio,
+    has,
+    is_outlier,
+    num,
+    parent_of,
+    records,
+    text,
+    trend_text,
+)
+
+
+def pain_table(data: ReportInput, cfg: ReportConfig, theme_rows: dict[str, dict], quotes: dict) -> dict[str, Any]:
+    pp = data.pain_points if data.pain_points is not None else pd.DataFrame()
+    cols = {
+        "churn": has(pp, "churn_rr"),
+        "churn_rate": has(pp, "churn_rate"),
+        "csat": has(pp, "low_csat_rr"),
+        "adjusted": has(pp, "adjusted_or"),
+        "sentiment": has(pp, "sentiment_mean"),
+        "att_churn": has(pp, "attributable_churn"),
+        "att_revenue": has(pp, "attributable_revenue"),
+        "trend": has(pp, "trend"),
+        "evidence": has(pp, "evidence"),
+        # ticket metrics of the outcomes stage, where it computes them
+        "ttr": has(pp, "ttr_ratio"),
+        "repeat": has(pp, "repeat_contact_rr"),
+    }
+    # "Other" (statements in no theme) is no pain point: its customers are counted apart by the
+    # outcomes stage (0 in its table), and the themes table gives its real size.
+    rows = [r for r in records(pp) if not is_outlier(r.get("theme_id"))]
+    # The axis fits the ranked rows: a tiny unranked theme's huge interval would squash the others.
+    bounds = []
+    for r in rows:
+        if num(r.get("rank")) is not None and evidence_class(r.get("evidence")) != "insufficient":
+            bounds += [num(r.get("churn_rr")), num(r.get("churn_rr_low")), num(r.get("churn_rr_high"))]
+    scale = charts.LogScale.fit(bounds, width=150)
+    ranked, unranked = [], []
+    for r in rows:
+        tid = text(r.get("theme_id"))
+        theme = theme_rows.get(tid, {})
+        root = parent_of(theme) or tid
+        label = display_name(theme) if theme else text(r.get("label")) or tid
+        rr, lo, hi = num(r.get("churn_rr")), num(r.get("churn_rr_low")), num(r.get("churn_rr_high"))
+        trend, trend_cls = trend_text(r.get("trend"))
+        row = {c: None for c in PAIN_POINT_COLUMNS} | r
+        row.update(
+            theme_id=tid,
+            label=label,
+            href="#" + anchor(root),
+            rank=num(r.get("rank")),
+            trend_text=trend,
+            trend_class=trend_cls,
+            evidence_text=text(r.get("evidence")) or "—",
+            evidence_class=evidence_class(r.get("evidence")),
+            churn_ci=fmt_ci(lo, hi),
+            churn_bar=charts.interval_bar(
+                rr, lo, hi, scale, title=f"{label}: churn risk ratio {fmt_ratio(rr)} (95% CI {fmt_ci(lo, hi)})"
+            )
+            if rr is not None
+            else None,
+            csat_ci=fmt_ci(r.get("low_csat_rr_low"), r.get("low_csat_rr_high")),
+            adjusted_ci=fmt_ci(r.get("adjusted_or_low"), r.get("adjusted_or_high")),
+            quote=(quotes.get(tid) or quotes.get(root) or [None])[0],
+        )
+        is_ranked = row["rank"] is not None and row["evidence_class"] != "insufficient"
+        (ranked if is_ranked else unranked).append(row)
+    ranked.sort(key=lambda r: r["rank"])
+    unranked.sort(key=lambda r: -(num(r.get("n_customers")) or 0))
+    return {
+        "cols": cols,
+        "any_outcome": any(cols[k] for k in ("churn", "csat", "adjusted")),
+        "ranked": ranked,
+        "unranked": unranked,
+        "top": ranked[:3],
+        "axis": charts.interval_axis(scale),
+        "currency": cfg.currency,
+    }
+
+
+def _q_phrase(q: Any) -> str:
+    s = fmt_q(q)
+    return f"q {s[0]} {s[1:]}" if s.startswith("<") else f"q = {s}"
+
+
+def outcome_sentences(row: dict | None, theme: dict) -> list[str]:
+    """Plain-language churn / CSAT / adjusted-model findings for one theme."""
+    src = {**theme, **(row or {})}
+    out = []
+    if num(src.get("churn_rr")) is not None:
+        rate, base = num(src.get("churn_rate")), num(src.get("baseline_churn_rate"))
+        lead = (
+            f"Customers who mention it churned at {fmt_pct(rate, 1)} against {fmt_pct(base, 1)} for the others: "
+            if rate is not None and base is not None
+            else ""
+        )
+        out.append(
+            f"{lead}risk ratio {fmt_ratio(src.get('churn_rr'))} "
+            f"(95% CI {fmt_ci(src.get('churn_rr_low'), src.get('churn_rr_high')) or 'n/a'}), "
+            f"{_q_phrase(src.get('churn_q'))}."
+        )
+    if num(src.get("low_csat_rr")) is not None:
+        rate = num(src.get("low_csat_rate"))
+        lead = f"{fmt_pct(rate, 0)} of its responses are low CSAT: " if rate is not None else "Low CSAT: "
+        out.append(
+            f"{lead}risk ratio {fmt_ratio(src.get('low_csat_rr'))} "
+            f"(95% CI {fmt_ci(src.get('low_csat_rr_low'), src.get('low_csat_rr_high')) or 'n/a'}), "
+            f"{_q_phrase(src.get('low_csat_q'))}."
+        )
+    if num(src.get("ttr_ratio")) is not None:
+        hours = num(src.get("ttr_median_hours"))
+        lead = f"Its tickets take a median {hours:.0f} h to resolve: " if hours is not None else ""
+        out.append(
+            f"{lead}{fmt_ratio(src.get('ttr_ratio'))}x the time of other tickets "
+            f"(95% CI {fmt_ci(src.get('ttr_ratio_low'), src.get('ttr_ratio_high')) or 'n/a'})."
+        )
+    if num(src.get("repeat_contact_rr")) is not None:
+        rate = num(src.get("repeat_contact_rate"))
+        lead = f"{fmt_pct(rate, 0)} of its customers contact support again: " if rate is not None else ""
+        out.append(
+            f"{lead}risk ratio of a repeat contact {fmt_ratio(src.get('repeat_contact_rr'))} "
+            f"(95% CI {fmt_ci(src.get('repeat_contact_rr_low'), src.get('repeat_contact_rr_high')) or 'n/a'})."
+        )
+    if num(src.get("adjusted_or")) is not None:
+        out.append(
+            f"Adjusted for the control columns, odds ratio of churn {fmt_ratio(src.get('adjusted_or'))} "
+            f"(95% CI {fmt_ci(src.get('adjusted_or_low'), src.get('adjusted_or_high')) or 'n/a'})."
+        )
+    return out
+
+
+def evidence_label(ev: str) -> str:
+    """Evidence level as a badge in a theme header: "strong evidence", "insufficient evidence"."""
+    ev = ev if ev != "—" else ""
+    return ev if not ev or "evidence" in ev.lower() else f"{ev} evidence"

@@ -1,0 +1,85 @@
+"""Theme x customer attribute heat maps: who mentions a theme, and how often they churned.
+
+For each customer attribute (``segment``, ``plan``...) and each of the largest themes, a cell holds
+the share of that attribute value's customers (with feedback in the window) who mention the theme,
+and the churn rate among them. Both are whole-run figures (customers are not additive, so the
+page's filters do not recompute them). A churn rate on fewer than ``min_customers`` customers is
+not shown: it would be noise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from feedback_miner.report import charts
+from feedback_miner.report.explore import UNKNOWN
+
+
+def _share_colour(share: float, top: float) -> str:
+    """White to dark blue by share of the row's largest cell (a sequential scale)."""
+    t = 0.0 if top <= 0 else min(1.0, share / top)
+    lo, hi = (255, 255, 255), (33, 102, 172)
+    r, g, b = (round(lo[k] + (hi[k] - lo[k]) * t) for k in range(3))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _churn_colour(rate: float, base: float) -> str:
+    """Red above the attribute value's own churn rate, blue below (diverging around it)."""
+    return charts.sentiment_colour(-(rate - base) * 2.0)
+
+
+def _cell(mentioning: pd.DataFrame, n_value: int, base: float | None, top: float, min_customers: int) -> dict:
+    n = len(mentioning)
+    share = n / n_value if n_value else 0.0
+    fill = _share_colour(share, top)
+    cell: dict[str, Any] = {"n": n, "share": share, "share_fill": fill, "share_ink": charts.text_colour(fill)}
+    if "churned" in mentioning and n >= min_customers and base is not None:
+        rate = float(mentioning["churned"].astype(bool).mean())
+        cfill = _churn_colour(rate, base)
+        cell.update(churn=rate, churn_fill=cfill, churn_ink=charts.text_colour(cfill))
+    return cell
+
+
+def heat_maps(
+    facts: pd.DataFrame,
+    customers: pd.DataFrame | None,
+    attributes: list[str],
+    themes: list[tuple[str, str]],
+    min_customers: int = 10,
+) -> list[dict[str, Any]]:
+    """One heat map per attribute: ``{name, values, baseline, rows: [{theme_id, label, cells}]}``.
+
+    ``themes`` are ``(theme_id, label)`` of the rows, in order; ``baseline`` per value holds its
+    customers with feedback and their churn rate.
+    """
+    if facts.empty or customers is None or customers.empty or not attributes:
+        return []
+    cust = customers.drop_duplicates("customer_id").set_index("customer_id")
+    has_churn = "churned" in cust
+    # Customer x theme pairs, each customer's attributes and churn beside.
+    pairs = facts[["customer_id", "theme_id"]].dropna().drop_duplicates()
+    pairs = pairs.join(cust[[*attributes, *(["churned"] if has_churn else [])]], on="customer_id")
+    people = pairs.drop_duplicates("customer_id")
+    out = []
+    for attr in attributes:
+        pairs[attr] = pairs[attr].fillna(UNKNOWN).astype(str)
+        people_attr = people.assign(**{attr: people[attr].fillna(UNKNOWN).astype(str)})
+        values = [v for v in people_attr[attr].value_counts().index if v != UNKNOWN]
+        base = {}
+        for v in values:
+            who = people_attr[people_attr[attr] == v]
+            rate = float(who["churned"].astype(bool).mean()) if has_churn and len(who) else None
+            base[v] = {"n": len(who), "churn": rate}
+        rows = []
+        for tid, label in themes:
+            mention = pairs[pairs["theme_id"] == tid]
+            shares = [len(mention[mention[attr] == v]) / base[v]["n"] for v in values if base[v]["n"]]
+            top = max(shares, default=0.0)
+            cells = [
+                _cell(mention[mention[attr] == v], base[v]["n"], base[v]["churn"], top, min_customers) for v in values
+            ]
+            rows.append({"theme_id": tid, "label": label, "cells": cells})
+        out.append({"name": attr, "columns": values, "baseline": [base[v] for v in values], "rows": rows})
+    return out
