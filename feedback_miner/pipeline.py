@@ -533,7 +533,8 @@ def _run_stages(cfg: Config, store: RunStore, run_id: str, started: pd.Timestamp
         manifest["stages"] = clock.stages
         manifest["stage_timings"] = {k: v["seconds"] for k, v in clock.stages.items()}
         manifest["finished_at"] = pd.Timestamp.now(tz="UTC").isoformat()
-        report_input = build_report_input(manifest, themes, pain_points, statements, history)
+        report_input = build_report_input(manifest, themes, pain_points, statements, history,
+                                          documents=prep.documents, customers=ing.customers)
         html = render_report(report_input, cfg.report)
         brief = render_brief(report_input, cfg.report)
         info.update(bytes=len(html))
@@ -595,8 +596,10 @@ def _store_themes(themes: pd.DataFrame, run_id: str) -> pd.DataFrame:
 
 
 def build_report_input(manifest: dict, themes: pd.DataFrame, pain_points: pd.DataFrame,
-                       statements: pd.DataFrame, history: pd.DataFrame) -> ReportInput:
-    """Collect what the report shows from the run's tables."""
+                       statements: pd.DataFrame, history: pd.DataFrame, documents: pd.DataFrame | None = None,
+                       customers: pd.DataFrame | None = None) -> ReportInput:
+    """Collect what the report shows from the run's tables (documents and customers feed the
+    page's score and customer-attribute filters and its heat maps)."""
     quotes = pd.DataFrame(columns=["theme_id", "text", "language", "sentiment_label", "customer_id"])
     if len(themes) and "example_ids" in themes:
         by_id = statements.set_index("statement_id")
@@ -618,7 +621,9 @@ def build_report_input(manifest: dict, themes: pd.DataFrame, pain_points: pd.Dat
     }
     return ReportInput(manifest=manifest, themes=themes.drop(columns=["centroid"], errors="ignore"),
                        pain_points=pain_points, quotes=quotes, history=history,
-                       changes=_changes(themes, history), methods=methods)
+                       changes=_changes(themes, history), methods=methods, statements=statements,
+                       documents=pd.DataFrame() if documents is None else documents,
+                       customers=pd.DataFrame() if customers is None else customers)
 
 
 def rebuild_report(cfg: Config, run_id: str = "latest") -> Path:
@@ -639,6 +644,7 @@ def rebuild_report(cfg: Config, run_id: str = "latest") -> Path:
         history = theme_history(store)
         history = history[history["run_date"] <= pd.Timestamp(row["started_at"].iloc[0], tz="UTC")]
         statements = store.read_table("statements")
+        documents = store.read_table("documents")
     for col in ("keywords", "examples", "example_ids"):
         themes[col] = themes[col].map(lambda v: _as_list(v) or [])
     # Rich theme columns (sentiment CI, outcome statistics) are in the run folder's themes.parquet.
@@ -647,7 +653,8 @@ def rebuild_report(cfg: Config, run_id: str = "latest") -> Path:
         full = pd.read_parquet(run_dir / "themes.parquet")
         extra = [c for c in full.columns if c not in themes.columns]
         themes = themes.merge(full[["theme_id", *extra]], on="theme_id", how="left")
-    report_input = build_report_input(manifest, themes, pains, statements, history)
+    # Customers are not kept in the store: a rebuilt report has no segment/plan filters or heat maps.
+    report_input = build_report_input(manifest, themes, pains, statements, history, documents=documents)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "report.html").write_text(render_report(report_input, cfg.report), encoding="utf-8")
     (run_dir / "pain_points.md").write_text(render_brief(report_input, cfg.report), encoding="utf-8")

@@ -672,9 +672,10 @@ def test_page_data_is_aggregates_not_statements(html, sample):
     assert len(cube["n"]) < len(sample.statements)  # ... in cells, not rows
     it = data["dims"][0]["values"].index("it")
     leaves = [leaf for leaf, _ in data["leaves"]]
+    leaf_of_cell = [v for v, k in zip(cube["leaf"][::2], cube["leaf"][1::2], strict=True) for _ in range(k)]
     n_it_t0001 = sum(
         n
-        for n, lang, leaf in zip(cube["n"], cube["language"], cube["leaf"], strict=True)
+        for n, lang, leaf in zip(cube["n"], cube["language"], leaf_of_cell, strict=True)
         if lang == it and data["leaves"][leaf][1] == "T0001"
     )
     assert n_it_t0001 == 410 and "T0001.1" in leaves

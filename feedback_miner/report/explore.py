@@ -128,7 +128,7 @@ def dimensions(facts: pd.DataFrame, customers: pd.DataFrame | None) -> list[Dime
 
 def build_cube(facts: pd.DataFrame, dims: list[Dimension], leaves: list[str], weeks: list[str]) -> dict:
     """Columnar counts per cell: one code list per dimension plus ``n``, ``s`` (sentiment sum x 100,
-    rounded) and ``neg`` (statements labelled negative)."""
+    rounded) and ``neg`` (statements labelled negative); ``leaf`` and ``week`` run-length coded."""
     if facts.empty:
         return {"leaf": [], "week": [], "n": [], "s": [], "neg": [], **{d.name: [] for d in dims}}
     codes = pd.DataFrame(
@@ -143,10 +143,22 @@ def build_cube(facts: pd.DataFrame, dims: list[Dimension], leaves: list[str], we
     keys = ["leaf", "week", *[d.name for d in dims]]
     cube = codes.groupby(keys, sort=True).agg(n=("s", "size"), s=("s", "sum"), neg=("neg", "sum")).reset_index()
     out = {k: cube[k].astype(int).tolist() for k in keys}
+    # The cells are sorted by leaf, then week: both columns are long runs, sent as [value, count] pairs.
+    out["leaf"], out["week"] = run_lengths(cube["leaf"]), run_lengths(cube["week"])
     out["n"] = cube["n"].astype(int).tolist()
     out["s"] = np.rint(cube["s"].to_numpy() * 100).astype(int).tolist()
     out["neg"] = cube["neg"].astype(int).tolist()
     return out
+
+
+def run_lengths(values: pd.Series) -> list[int]:
+    """``[value, count, value, count, ...]`` of consecutive equal values."""
+    v = values.to_numpy()
+    if not len(v):
+        return []
+    starts = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
+    counts = np.diff(np.r_[starts, len(v)])
+    return np.column_stack([v[starts], counts]).astype(int).ravel().tolist()
 
 
 def sample_quotes(facts: pd.DataFrame, per_group: int = 2, per_leaf: int = 40, seed: int = 0) -> pd.DataFrame:
@@ -166,11 +178,11 @@ def sample_quotes(facts: pd.DataFrame, per_group: int = 2, per_leaf: int = 40, s
     length = f["text"].fillna("").str.len()
     f = f[(length >= 12) & (length <= 400)]
     rank = f["similarity"] if "similarity" in f else pd.Series(np.random.default_rng(seed).random(len(f)), f.index)
-    f = f.assign(_rank=rank.fillna(-1.0)).sort_values("_rank", ascending=False, kind="stable")
-    f = f.drop_duplicates(["leaf", "text"])
     polarity = f["sentiment_label"].fillna("") if "sentiment_label" in f else ""
-    f = f.assign(_pol=polarity)
+    f = f.assign(_rank=rank.fillna(-1.0), _pol=polarity).sort_values("_rank", ascending=False, kind="stable")
     groups = ["leaf", "language", "source", "_pol"]
+    # A few candidates per group first (cheap), then each text once per leaf.
+    f = f.groupby(groups, sort=False).head(4 * per_group).drop_duplicates(["leaf", "text"])
     picked = f.groupby(groups, sort=False).head(per_group)
     # Within a leaf, round-robin over the groups (best of each first) before cutting to per_leaf.
     picked = picked.assign(_turn=picked.groupby(groups, sort=False).cumcount())

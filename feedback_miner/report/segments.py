@@ -30,13 +30,12 @@ def _churn_colour(rate: float, base: float) -> str:
     return charts.sentiment_colour(-(rate - base) * 2.0)
 
 
-def _cell(mentioning: pd.DataFrame, n_value: int, base: float | None, top: float, min_customers: int) -> dict:
-    n = len(mentioning)
+def _cell(n: int, churned: float | None, n_value: int, base: float | None, top: float, min_customers: int) -> dict:
     share = n / n_value if n_value else 0.0
     fill = _share_colour(share, top)
     cell: dict[str, Any] = {"n": n, "share": share, "share_fill": fill, "share_ink": charts.text_colour(fill)}
-    if "churned" in mentioning and n >= min_customers and base is not None:
-        rate = float(mentioning["churned"].astype(bool).mean())
+    if churned is not None and n >= min_customers and base is not None:
+        rate = churned / n
         cfill = _churn_colour(rate, base)
         cell.update(churn=rate, churn_fill=cfill, churn_ink=charts.text_colour(cfill))
     return cell
@@ -61,25 +60,31 @@ def heat_maps(
     # Customer x theme pairs, each customer's attributes and churn beside.
     pairs = facts[["customer_id", "theme_id"]].dropna().drop_duplicates()
     pairs = pairs.join(cust[[*attributes, *(["churned"] if has_churn else [])]], on="customer_id")
+    pairs["_churned"] = pairs["churned"].fillna(False).astype(bool) if has_churn else False
     people = pairs.drop_duplicates("customer_id")
     out = []
     for attr in attributes:
-        pairs[attr] = pairs[attr].fillna(UNKNOWN).astype(str)
-        people_attr = people.assign(**{attr: people[attr].fillna(UNKNOWN).astype(str)})
-        values = [v for v in people_attr[attr].value_counts().index if v != UNKNOWN]
-        base = {}
-        for v in values:
-            who = people_attr[people_attr[attr] == v]
-            rate = float(who["churned"].astype(bool).mean()) if has_churn and len(who) else None
-            base[v] = {"n": len(who), "churn": rate}
+        key = pairs[attr].fillna(UNKNOWN).astype(str)
+        per_value = people.assign(_v=people[attr].fillna(UNKNOWN).astype(str)).groupby("_v")["_churned"]
+        n_value, churn_value = per_value.size(), per_value.mean()
+        values = [v for v in n_value.sort_values(ascending=False).index if v != UNKNOWN]
+        cells = pairs.assign(_v=key).groupby(["theme_id", "_v"])["_churned"].agg(["size", "sum"])
         rows = []
         for tid, label in themes:
-            mention = pairs[pairs["theme_id"] == tid]
-            shares = [len(mention[mention[attr] == v]) / base[v]["n"] for v in values if base[v]["n"]]
-            top = max(shares, default=0.0)
-            cells = [
-                _cell(mention[mention[attr] == v], base[v]["n"], base[v]["churn"], top, min_customers) for v in values
+            got = [(int(cells["size"].get((tid, v), 0)), float(cells["sum"].get((tid, v), 0))) for v in values]
+            top = max((n / n_value[v] for (n, _), v in zip(got, values, strict=True)), default=0.0)
+            row_cells = [
+                _cell(
+                    n,
+                    c if has_churn else None,
+                    int(n_value[v]),
+                    float(churn_value[v]) if has_churn else None,
+                    top,
+                    min_customers,
+                )
+                for (n, c), v in zip(got, values, strict=True)
             ]
-            rows.append({"theme_id": tid, "label": label, "cells": cells})
-        out.append({"name": attr, "columns": values, "baseline": [base[v] for v in values], "rows": rows})
+            rows.append({"theme_id": tid, "label": label, "cells": row_cells})
+        baseline = [{"n": int(n_value[v]), "churn": float(churn_value[v]) if has_churn else None} for v in values]
+        out.append({"name": attr, "columns": values, "baseline": baseline, "rows": rows})
     return out

@@ -8,6 +8,13 @@
   "use strict";
   var D = JSON.parse(document.getElementById("report-data").textContent);
   var cube = D.cube, dims = D.dims, weeks = D.weeks, nCells = cube.n.length;
+  function expand(pairs) {  // [value, count, ...] -> one value per cell
+    var out = new Int32Array(nCells), at = 0;
+    for (var i = 0; i < pairs.length; i += 2) { out.fill(pairs[i], at, at + pairs[i + 1]); at += pairs[i + 1]; }
+    return out;
+  }
+  cube.leaf = expand(cube.leaf);
+  cube.week = expand(cube.week);
   var leafTheme = D.leaves.map(function (l) { return l[1]; });
   var QUOTES_PER_BLOCK = 10;
   var headlineLimit = parseInt(document.body.getAttribute("data-max-quotes") || "5", 10);
