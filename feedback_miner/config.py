@@ -12,12 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from feedback_miner.config_file import ConfigError, read_yaml
 
-class ConfigError(ValueError):
-    """A configuration file that cannot be used; the message names the file and the key."""
+__all__ = ["Config", "ConfigError", "load_config"]
 
 
 class _Section(BaseModel):
@@ -424,44 +423,10 @@ def _format_error(path: Path, err: ValidationError) -> str:
     return f"{path}: invalid config: " + "; ".join(parts)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last one silently)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise ConfigError(f"duplicate key '{key}' (line {key_node.start_mark.line + 1})")
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _read_yaml(path: Path) -> object:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a config file") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a text file (not UTF-8): is it the right file?") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read config file: {e.strerror or e}") from None
-    if "\x00" in text:
-        raise ConfigError(f"{path}: not a text file (binary content): is it the right file?")
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except ConfigError as e:
-        raise ConfigError(f"{path}: {e}") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(e).split())}") from None
-
-
 def load_config(path: str | Path, overrides: dict | None = None) -> Config:
     """Read and validate a YAML config. Raises :class:`ConfigError` naming the file and key."""
     path = Path(path)
-    raw = _read_yaml(path) or {}
+    raw = read_yaml(path) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
     if "base_dir" in raw:
