@@ -135,8 +135,8 @@ class IngestConfig(_Section):
         1.0, ge=0.0, description="Dates more than this many days after now are quarantined ('date in the future')."
     )
     max_document_chars: int = Field(
-        20000, ge=100, description="Longer texts are cut to this many characters before NLP (at a word "
-        "boundary); the manifest counts them."
+        20000, ge=100, le=500000, description="Longer texts (and ticket subjects) are cut to this many characters "
+        "before NLP (at a word boundary); the manifest counts them. At most 500,000: spaCy refuses 1,000,000."
     )
 
     @field_validator("min_date")

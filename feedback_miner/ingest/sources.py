@@ -215,7 +215,7 @@ def check_tickets(df: pd.DataFrame, cols: dict[str, str | None], csat_scale: str
     c.date(cols["resolved_at"], required=False)
     lo, hi, label = _scale("nps" if csat_scale == "nps" else "csat")
     csat = c.number(cols["csat"], lo, hi, label=label, whole=True)
-    subject = c.text(cols["subject"])
+    subject = c.capped_text(cols["subject"])
     body = c.capped_text(cols["body"])
     c.fail((subject.str.strip() == "") & (body.str.strip() == ""), cols["body"], "empty text")
     c.unique_ids(ids, cols["ticket_id"])
