@@ -17,9 +17,10 @@ from feedback_miner.report import charts
 from feedback_miner.report.explore import UNKNOWN
 
 
-def _share_colour(share: float, top: float) -> str:
-    """White to dark blue by share of the row's largest cell (a sequential scale)."""
-    t = 0.0 if top <= 0 else min(1.0, share / top)
+def _share_colour(share: float, overall: float) -> str:
+    """White at or below the theme's share among all customers, darker blue the more a group
+    over-indexes (saturating at twice the overall share)."""
+    t = 0.0 if overall <= 0 else max(0.0, min(1.0, share / overall - 1.0))
     lo, hi = (255, 255, 255), (33, 102, 172)
     r, g, b = (round(lo[k] + (hi[k] - lo[k]) * t) for k in range(3))
     return f"#{r:02x}{g:02x}{b:02x}"
@@ -30,9 +31,9 @@ def _churn_colour(rate: float, base: float) -> str:
     return charts.sentiment_colour(-(rate - base) * 2.0)
 
 
-def _cell(n: int, churned: float | None, n_value: int, base: float | None, top: float, min_customers: int) -> dict:
+def _cell(n: int, churned: float | None, n_value: int, base: float | None, overall: float, min_customers: int) -> dict:
     share = n / n_value if n_value else 0.0
-    fill = _share_colour(share, top)
+    fill = _share_colour(share, overall)
     cell: dict[str, Any] = {"n": n, "share": share, "share_fill": fill, "share_ink": charts.text_colour(fill)}
     if churned is not None and n >= min_customers and base is not None:
         rate = churned / n
@@ -72,14 +73,14 @@ def heat_maps(
         rows = []
         for tid, label in themes:
             got = [(int(cells["size"].get((tid, v), 0)), float(cells["sum"].get((tid, v), 0))) for v in values]
-            top = max((n / n_value[v] for (n, _), v in zip(got, values, strict=True)), default=0.0)
+            overall = sum(n for n, _ in got) / max(int(n_value[values].sum()), 1)  # the theme's share overall
             row_cells = [
                 _cell(
                     n,
                     c if has_churn else None,
                     int(n_value[v]),
                     float(churn_value[v]) if has_churn else None,
-                    top,
+                    overall,
                     min_customers,
                 )
                 for (n, c), v in zip(got, values, strict=True)
