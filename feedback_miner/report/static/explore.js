@@ -14,6 +14,7 @@
     return out;
   }
   cube.leaf = expand(cube.leaf);
+  var runTotal = cube.n.reduce(function (a, b) { return a + b; }, 0);
   cube.week = expand(cube.week);
   var leafTheme = D.leaves.map(function (l) { return l[1]; });
   var QUOTES_PER_BLOCK = 10;
@@ -202,8 +203,16 @@
     updateTable(agg);
     var shown = updateThemes(agg, st);
     var kpi = document.querySelector('[data-kpi="statements"]');
-    if (kpi) kpi.textContent = fmtInt(agg.total);
     var filtered = dims.some(function (d) { return st.codes[d.name] >= 0; }) || st.from > 0 || st.to < weeks.length - 1;
+    var note = document.querySelector("[data-kpi-note]");
+    if (kpi) {  // unfiltered: the run's count as printed (it includes non-answers, which no theme holds)
+      if (kpi.__run === undefined) kpi.__run = kpi.textContent;
+      kpi.textContent = filtered ? fmtInt(agg.total) : kpi.__run;
+    }
+    if (note) {
+      if (note.__run === undefined) note.__run = note.textContent;
+      note.textContent = filtered ? "in view (filters on); " + fmtInt(runTotal) + " themed in the run" : note.__run;
+    }
     var status = document.querySelector("[data-status]");
     if (status) {
       status.textContent = (filtered ? "Filtered: " : "All feedback: ") + fmtInt(agg.total) + " statements" +
