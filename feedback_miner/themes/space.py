@@ -68,6 +68,36 @@ def apply_language_means(X: np.ndarray, languages: np.ndarray, means: pd.DataFra
     return normalize_rows(out, inplace=True)
 
 
+class LanguageCentering:
+    """Per-language mean subtraction as an estimator: ``fit`` learns ``means_``, ``transform`` applies them.
+
+    ``enabled`` False: ``means_`` is None and ``transform`` returns the vectors as they are.
+    ``means``: means of an earlier night (non-empty) are kept as ``means_`` instead of fitting
+    tonight's, so an assignment night's vectors land in the space its centroids were fitted in.
+    """
+
+    def __init__(self, enabled: bool = True, means: pd.DataFrame | None = None, min_count: int = 20):
+        self.enabled = enabled
+        self.means = means
+        self.min_count = min_count
+
+    def fit(self, X: np.ndarray, languages: np.ndarray) -> LanguageCentering:
+        """Learn ``means_`` (None when disabled, or when there is nothing to fit)."""
+        if not self.enabled:
+            self.means_ = None
+        elif self.means is not None and len(self.means) > 0:
+            self.means_ = self.means
+        else:
+            self.means_ = fit_language_means(X, languages, self.min_count) if len(X) else None
+        return self
+
+    def transform(self, X: np.ndarray, languages: np.ndarray, copy: bool = True) -> np.ndarray:
+        """``X`` centred with ``means_`` (see :func:`apply_language_means`; ``copy=False`` overwrites ``X``)."""
+        if self.means_ is None:
+            return X
+        return apply_language_means(X, languages, self.means_, copy=copy)
+
+
 def center_by_language(X: np.ndarray, languages: np.ndarray, min_count: int = 20) -> np.ndarray:
     """Subtract each language's mean vector from its rows, then L2-normalize again.
 

@@ -1,0 +1,138 @@
+"""The themes table of a night: one row per theme from its members (counts, languages, examples),
+the same builder for refit and assignment nights; and the keywords that label new themes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from feedback_miner.config import ThemesConfig
+from feedback_miner.themes.core import OTHER, TABLE_COLUMNS, Night
+from feedback_miner.themes.labels import (
+    class_tfidf_keywords,
+    keyword_rows,
+    language_summary,
+    lemma_tokens,
+    representative_examples,
+)
+
+
+class ThemeTable:
+    """Rows of the themes frame (columns: :data:`~feedback_miner.themes.core.TABLE_COLUMNS`).
+
+    :meth:`row` describes one theme from its members (positions in the night's statements);
+    :meth:`frame` makes the table, with rows carried over from last run's table appended.
+    """
+
+    def __init__(self, night: Night, cfg: ThemesConfig):
+        st = night.st
+        self.night = night
+        self.n_examples = cfg.n_examples
+        self.customers = st.get("customer_id", pd.Series(None, index=st.index)).to_numpy(dtype=object)
+        self.texts = st["text"].astype(str).to_numpy()
+        self.statement_ids = st["statement_id"].astype(str).to_numpy()
+        self.n_themed = max(int(night.themed.sum()), 1)
+
+    def row(
+        self,
+        theme_id: str,
+        members: np.ndarray,
+        centroid: np.ndarray | None,
+        *,
+        parent_id: str | None,
+        label: object,
+        keywords: object,
+        status: str,
+        label_language: object,
+    ) -> dict:
+        """One theme's row: the given fields, and counts, languages and examples of ``members``."""
+        _, _, languages = language_summary(self.night.langs[members])
+        if centroid is not None and len(members):
+            picks = representative_examples(self.night.X[members], centroid, self.customers[members], self.n_examples)
+        else:
+            picks = []
+        return {
+            "theme_id": theme_id,
+            "parent_id": parent_id,
+            "label": label,
+            "keywords": keywords,
+            "n_statements": len(members),
+            "n_customers": int(pd.Series(self.customers[members]).dropna().nunique()),
+            "share": len(members) / self.n_themed,
+            "languages": languages,
+            "examples": [self.texts[members[p]] for p in picks],
+            "example_ids": [self.statement_ids[members[p]] for p in picks],
+            "status": status,
+            "centroid": None if centroid is None else [float(x) for x in centroid],
+            "label_language": label_language,
+        }
+
+    @staticmethod
+    def frame(rows: Sequence[dict], carried: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The table of ``rows``, then ``carried`` (rows of last run's table, as they are)."""
+        table = pd.DataFrame.from_records(list(rows), columns=TABLE_COLUMNS)
+        if carried is not None and len(carried):
+            table = pd.concat([table, carried.reindex(columns=table.columns)], ignore_index=True)
+        return table
+
+
+def newly_faded(previous: pd.DataFrame, present: set[str]) -> pd.DataFrame:
+    """Last run's themes (not 'other', not already faded) missing from ``present``: ``faded`` rows
+    with no statements and no examples, their other columns as last run wrote them."""
+    if not len(previous):
+        return previous
+    was_faded = previous["status"].eq("faded") if "status" in previous else pd.Series(False, index=previous.index)
+    gone = previous[~previous["theme_id"].astype(str).isin(present) & (previous["theme_id"] != OTHER) & ~was_faded]
+    faded = gone.drop(columns=["_c"], errors="ignore").copy()
+    faded["status"] = "faded"
+    for col in ("n_statements", "n_customers", "share"):
+        faded[col] = 0
+    faded["examples"] = [[] for _ in range(len(faded))]
+    faded["example_ids"] = [[] for _ in range(len(faded))]
+    return faded
+
+
+class LanguageKeywords:
+    """Keyphrases per language: lemmas once per language of a bounded sample per leaf theme
+    (``cfg.keyword_sample`` rows per leaf and language), scored with class-based TF-IDF.
+
+    ``rows``: the statements that may be used; ``leaf``: each statement's finest theme.
+    """
+
+    def __init__(self, night: Night, rows: np.ndarray, leaf: np.ndarray, cfg: ThemesConfig):
+        self.langs = night.langs
+        self.n_keywords = cfg.n_keywords
+        texts = night.st["text"].astype(str).to_numpy()
+        self.sampled = np.zeros(len(night.st), dtype=bool)
+        self.sampled[keyword_rows(rows, leaf, self.langs, cfg.keyword_sample, cfg.seed)] = True
+        self.tokens: dict[int, list[str]] = {}
+        for lang in sorted(set(self.langs[rows])):
+            r = rows[(self.langs[rows] == lang) & self.sampled[rows]]
+            self.tokens.update(zip(r.tolist(), lemma_tokens(texts[r].tolist(), lang), strict=True))
+
+    def by_language(self, rows: np.ndarray, keys: np.ndarray) -> dict[str, dict[str, list[str]]]:
+        """``{key: {language: keyphrases}}``: each key of ``rows`` against the others, per language."""
+        out: dict[str, dict[str, list[str]]] = {}
+        rows = rows[self.sampled[rows]]
+        for lang in sorted(set(self.langs[rows])):
+            r = rows[self.langs[rows] == lang]
+            for k, kw in class_tfidf_keywords([self.tokens[i] for i in r], keys[r].tolist(), self.n_keywords).items():
+                out.setdefault(k, {})[lang] = kw
+        return out
+
+
+def main_language_keywords(
+    night: Night, theme: np.ndarray, ids: Sequence[str], cfg: ThemesConfig
+) -> dict[str, list[str]]:
+    """Keyphrases of the themes ``ids`` against 'other', in the main language of their statements."""
+    if not ids:
+        return {}
+    langs = night.langs
+    rows = np.flatnonzero(np.isin(theme, [*ids, OTHER]))
+    main = language_summary(langs[rows])[0]
+    rows = keyword_rows(rows[langs[rows] == main], theme, langs, cfg.keyword_sample, cfg.seed)
+    toks = lemma_tokens(night.st["text"].astype(str).to_numpy()[rows].tolist(), main)
+    return class_tfidf_keywords(toks, theme[rows].astype(str).tolist(), cfg.n_keywords)
