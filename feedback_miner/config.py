@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from feedback_miner.config_file import ConfigError, read_yaml
 
@@ -345,6 +345,25 @@ class ReportConfig(_Section):
     heat_map_themes: int = Field(20, ge=1, description="Largest themes in the theme x segment/plan heat maps.")
 
 
+class RayConfig(_Section):
+    """engine: ray (docs/scaling.md). Needs the `ray` extra: pip install 'feedback-miner[ray]'."""
+
+    address: str | None = Field(
+        None, description="Ray cluster to join ('auto', 'ray://head:10001'); None: start a local one."
+    )
+    batch_size: int = Field(512, ge=1, description="Rows per map_batches call on a worker.")
+    concurrency: int | None = Field(
+        None, ge=1, description="Worker actors per stage (each loads its model once); None: (cluster CPUs - 1) / "
+        "num_cpus (one CPU left for the read and write tasks)."
+    )
+    num_cpus: float = Field(1.0, gt=0, description="CPUs reserved by each worker actor.")
+    num_gpus: float = Field(0.0, ge=0, description="GPUs per embedding actor (0: CPU actors).")
+    partition_rows: int = Field(20000, ge=1, description="Rows per Parquet partition handed to the workers.")
+    work_dir: str | None = Field(
+        None, description="Folder for the Parquet partitions (shared by driver and workers); None: <output_dir>/.ray."
+    )
+
+
 class RunConfig(_Section):
     """Where outputs and state go, and how much history a night covers."""
 
@@ -355,21 +374,17 @@ class RunConfig(_Section):
         "always", description="always: refit themes on the window each night; assign: keep last night's themes "
         "and assign new statements to them (new clusters only from what does not fit).")
     engine: Literal["local", "ray"] = Field("local", description="Where per-row stages run: this process or Ray.")
-    # engine: ray (docs/scaling.md). Needs the `ray` extra: pip install 'feedback-miner[ray]'.
-    ray_address: str | None = Field(
-        None, description="Ray cluster to join ('auto', 'ray://head:10001'); None: start a local one."
-    )
-    ray_batch_size: int = Field(512, ge=1, description="Rows per map_batches call on a worker.")
-    ray_concurrency: int | None = Field(
-        None, ge=1, description="Worker actors per stage (each loads its model once); None: (cluster CPUs - 1) / "
-        "ray_num_cpus (one CPU left for the read and write tasks)."
-    )
-    ray_num_cpus: float = Field(1.0, gt=0, description="CPUs reserved by each worker actor.")
-    ray_num_gpus: float = Field(0.0, ge=0, description="GPUs per embedding actor (0: CPU actors).")
-    ray_partition_rows: int = Field(20000, ge=1, description="Rows per Parquet partition handed to the workers.")
-    ray_work_dir: str | None = Field(
-        None, description="Folder for the Parquet partitions (shared by driver and workers); None: <output_dir>/.ray."
-    )
+    ray: RayConfig = RayConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_ray_keys(cls, data: object) -> object:
+        # The ray_* keys of earlier versions live in the run.ray section now: name the new key.
+        if isinstance(data, dict):
+            for key in data:
+                if isinstance(key, str) and key.startswith("ray_"):
+                    raise ValueError(f"'run.{key}' is now 'run.ray.{key.removeprefix('ray_')}' (a nested section)")
+        return data
 
 
 class Config(_Section):
@@ -406,6 +421,11 @@ class Config(_Section):
     def store_path(self) -> Path:
         return self.resolve(self.run.store) if self.run.store else self.output_dir / "feedback_miner.duckdb"
 
+    @property
+    def ray_work_dir(self) -> Path:
+        """Folder of the Ray engine's Parquet partitions: ``run.ray.work_dir`` or ``<output_dir>/.ray``."""
+        return self.resolve(self.run.ray.work_dir) if self.run.ray.work_dir else self.output_dir / ".ray"
+
     def config_hash(self) -> str:
         """Stable hash of every setting (not of the file's formatting or comments)."""
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
@@ -418,6 +438,8 @@ def _format_error(path: Path, err: ValidationError) -> str:
         key = ".".join(str(x) for x in e["loc"]) or "<root>"
         if e["type"] == "extra_forbidden":
             parts.append(f"unknown key '{key}'")
+        elif e["type"] == "value_error" and str(e["msg"]).startswith("Value error, '"):
+            parts.append(str(e["msg"]).removeprefix("Value error, "))
         else:
             parts.append(f"'{key}': {e['msg']}")
     return f"{path}: invalid config: " + "; ".join(parts)

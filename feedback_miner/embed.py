@@ -145,7 +145,7 @@ def embed_texts(
     """
     hashes = text_hashes(texts)
     out = np.empty((len(hashes), embedder.dim), dtype=np.float32)
-    found, cached = store.get_embeddings(embedder.name, hashes.tolist()) if store is not None else ([], None)
+    found, cached = store.cache.get_embeddings(embedder.name, hashes.tolist()) if store is not None else ([], None)
     at = hashes.map(pd.Series(np.arange(len(found)), index=pd.Index(found, dtype=object)))
     hit = at.notna().to_numpy()
     if hit.any():
@@ -157,7 +157,7 @@ def embed_texts(
         part = missing.iloc[start : start + chunk]
         new = np.asarray(embedder.encode([texts[i] for i in part.index]), dtype=np.float32)
         if store is not None:
-            store.put_embeddings(embedder.name, part.tolist(), new)
+            store.cache.put_embeddings(embedder.name, part.tolist(), new)
         rows = hashes.map(pd.Series(np.arange(len(part)), index=pd.Index(part.to_numpy(), dtype=object)))
         got = rows.notna().to_numpy()
         out[got] = new[rows[got].to_numpy(dtype=np.int64)]

@@ -52,15 +52,15 @@ def both_runs(tmp_path_factory, cluster):
     folder = tmp_path_factory.mktemp("ray_job")
     local_cfg = load_config(demo_config(folder, output_dir=str(folder / "out_local")))
     ray_cfg = load_config(demo_config(folder, output_dir=str(folder / "out_ray"), engine="ray",
-                                      ray_partition_rows=2000, ray_batch_size=256))
+                                      ray={"partition_rows": 2000, "batch_size": 256}))
     local = run_job(local_cfg)
     with RunStore(local_cfg.store_path, read_only=True) as src:
-        cached = src.con.execute("SELECT model, text_hash, vector FROM embeddings ORDER BY text_hash").df()
+        cached = src.cache.all_embeddings()
     ray_cfg.output_dir.mkdir(parents=True, exist_ok=True)
     with RunStore(ray_cfg.store_path) as dst:
         half = cached.iloc[::2]
         for model, g in half.groupby("model"):
-            dst.put_embeddings(model, g["text_hash"].tolist(), np.vstack(g["vector"].to_numpy()))
+            dst.cache.put_embeddings(model, g["text_hash"].tolist(), np.vstack(g["vector"].to_numpy()))
     remote = run_job(ray_cfg)
     return local, remote, len(cached) - len(half)
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from test_pipeline import make_config, make_inputs
 
-from feedback_miner.config import PrepareConfig, RunConfig, ThemesConfig, load_config
+from feedback_miner.config import PrepareConfig, RayConfig, ThemesConfig, load_config
 from feedback_miner.ingest import ingest
 from feedback_miner.prepare import prepare_statements
 from feedback_miner.themes import build_themes
@@ -62,10 +62,10 @@ def documents(tmp_path_factory) -> pd.DataFrame:
 
 @pytest.mark.parametrize("scope", ["customer", "all"])
 def test_ray_prepare_equals_local(documents, cluster, tmp_path, scope):
-    from feedback_miner.scale import prepare_statements_ray
+    from feedback_miner.engine.ray_prepare import prepare_statements_ray
 
     cfg = PrepareConfig(ner_names=False, dedup_scope=scope)
-    run = RunConfig(engine="ray", ray_partition_rows=60, ray_batch_size=32)
+    run = RayConfig(partition_rows=60, batch_size=32)
     local = prepare_statements(documents, cfg)
     remote = prepare_statements_ray(documents, cfg, run, tmp_path)
     assert local.counts["exact_duplicates"] > 5 and local.counts["near_duplicates"] > 5
@@ -76,7 +76,7 @@ def test_ray_prepare_equals_local(documents, cluster, tmp_path, scope):
 
 
 def test_dedup_buckets_keep_a_customer_together():
-    from feedback_miner.scale.ray_engine import dedup_buckets
+    from feedback_miner.engine.ray_prepare import dedup_buckets
 
     ids = pd.Series(["C1", "C2", None, "C1", "C3", None, "C2"], dtype="str")
     b = dedup_buckets(ids, 4)
@@ -102,7 +102,7 @@ def clustered_statements(n: int = 3000, k: int = 9, dim: int = 384, seed: int = 
 
 
 def test_ray_assigner_equals_local_chunks(cluster, tmp_path):
-    from feedback_miner.scale.ray_engine import RayAssigner
+    from feedback_miner.engine.ray import RayAssigner
 
     _, X, group = clustered_statements()
     C = normalize_rows(np.vstack([X[group == g].mean(0) for g in range(9)]))
@@ -111,7 +111,7 @@ def test_ray_assigner_equals_local_chunks(cluster, tmp_path):
     local = assign_in_chunks(X, rows, C, thr)
     assert (local == -1).mean() > 0.1 and len(np.unique(local)) == 10
     np.testing.assert_array_equal(assign_in_chunks(X, rows, C, thr, chunk=97), local)  # chunking changes nothing
-    run = RunConfig(engine="ray", ray_partition_rows=700, ray_batch_size=128)
+    run = RayConfig(partition_rows=700, batch_size=128)
     np.testing.assert_array_equal(RayAssigner(run, tmp_path)(X, rows, C, thr), local)
     assert len(RayAssigner(run, tmp_path)(X, rows[:0], C, thr)) == 0
     assert list(tmp_path.iterdir()) == []  # scratch folders removed
@@ -119,12 +119,12 @@ def test_ray_assigner_equals_local_chunks(cluster, tmp_path):
 
 def test_build_themes_with_ray_assigner_equals_local(cluster, tmp_path):
     """The fit sample is a fifth of the statements: the rest, and the filler, are placed by the assigner."""
-    from feedback_miner.scale.ray_engine import RayAssigner
+    from feedback_miner.engine.ray import RayAssigner
 
     st, X, _ = clustered_statements()
     cfg = ThemesConfig(reducer="pca", fit_sample_size=500, min_cluster_size=15)
     local = build_themes(st, X, cfg)
-    run = RunConfig(engine="ray", ray_partition_rows=700, ray_batch_size=256)
+    run = RayConfig(partition_rows=700, batch_size=256)
     remote = build_themes(st, X, cfg, assigner=RayAssigner(run, tmp_path))
     assert local.assignments["theme_id"].nunique() > 2
     pd.testing.assert_frame_equal(local.assignments, remote.assignments, check_exact=True)
@@ -137,7 +137,7 @@ def test_ray_scores_heads_that_read_texts(cluster, tmp_path, head):
     from pathlib import Path
 
     from feedback_miner.config import SentimentConfig
-    from feedback_miner.scale import score_statements_ray
+    from feedback_miner.engine.ray import score_statements_ray
     from feedback_miner.sentiment import load_sentiment_model, score_statements
 
     texts = ["The app is great and support solved it in minutes.", "Billing is a nightmare, charged twice again.",
@@ -148,7 +148,7 @@ def test_ray_scores_heads_that_read_texts(cluster, tmp_path, head):
     X = normalize_rows(np.random.default_rng(0).standard_normal((len(texts), 384)).astype(np.float32))
     model = load_sentiment_model(head, Path(__file__).resolve().parents[1])
     local = score_statements(st, X, model, SentimentConfig())
-    run = RunConfig(engine="ray", ray_partition_rows=10, ray_batch_size=4)
+    run = RayConfig(partition_rows=10, batch_size=4)
     remote = score_statements_ray(st, X, model, SentimentConfig(), run, tmp_path)
     assert remote["statement_id"].tolist() == local["statement_id"].tolist()
     np.testing.assert_allclose(remote["sentiment"], local["sentiment"], atol=1e-5)

@@ -1,0 +1,74 @@
+"""The DuckDB connection under the run store, and the generic whole-table operations its parts use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from feedback_miner.store.schema import SCHEMA
+
+
+class Database:
+    """One embedded DuckDB file, its declared schema created when opened writable."""
+
+    def __init__(self, path: str | Path, read_only: bool = False, memory_limit: str = "1GB"):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # DuckDB's buffer pool defaults to 80% of RAM; the job's own frames need that memory more
+        # (DuckDB spills to disk beyond the limit).
+        self.con = duckdb.connect(str(self.path), read_only=read_only, config={"memory_limit": memory_limit})
+        if not read_only:
+            self.con.execute(SCHEMA)
+
+    def close(self) -> None:
+        self.con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All-or-nothing block: a failure rolls back every write inside it."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    @contextmanager
+    def registered(self, name: str, frame: object) -> Iterator[None]:
+        """``frame`` (pandas or Arrow) visible to SQL as view ``name`` for the block."""
+        self.con.register(name, frame)
+        try:
+            yield
+        finally:
+            self.con.unregister(name)
+
+    def has_table(self, name: str) -> bool:
+        q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+        return bool(self.con.execute(q, [name]).fetchall()[0][0])
+
+    def columns(self, name: str) -> list[str]:
+        return list(self.con.execute(f'SELECT * FROM "{name}" LIMIT 0').df().columns)
+
+    def replace_table(self, name: str, df: pd.DataFrame) -> None:
+        """Replace a whole frame table (see ``schema.FRAME_TABLES``) with a DataFrame."""
+        with self.registered("_df", df):
+            self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _df')
+
+    def append_table(self, name: str, df: pd.DataFrame) -> None:
+        """Append rows by column name (a frame table is created from the frame's schema the first time)."""
+        with self.registered("_df", df):
+            if self.has_table(name):
+                self.con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM _df')
+            else:
+                self.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
+
+    def read_table(self, name: str, where: str = "", params: Sequence | None = None) -> pd.DataFrame:
+        """Rows of ``name`` (all, or those of a ``WHERE ...`` clause); empty if the table does not exist."""
+        if not self.has_table(name):
+            return pd.DataFrame()
+        return self.con.execute(f'SELECT * FROM "{name}" {where}', list(params or [])).df()
