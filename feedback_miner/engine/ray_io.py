@@ -8,11 +8,9 @@ needs no Ray installed.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import uuid
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,9 +22,7 @@ import pyarrow.compute  # noqa: F401 (pa.compute)
 import pyarrow.parquet as pq
 
 from feedback_miner.config import RayConfig
-
-ROW = "_row"  # global row number of the driver's input: the order every output is restored to
-
+from feedback_miner.prepare.passes import ROW  # input row number: the order every output is restored to
 
 # ---------------------------------------------------------------- cluster and files
 
@@ -140,20 +136,6 @@ def map_options(settings: RayConfig, gpus: float = 0.0) -> dict:
     if gpus:
         opts["num_gpus"] = gpus
     return opts
-
-
-def batch_counts(n: int, counts: dict) -> list[str]:
-    # Per-batch totals ride on the batch's first row ("" elsewhere): summing the column over all
-    # rows gives the stage's totals however Ray splits or merges the blocks later.
-    return [json.dumps(counts)] + [""] * (n - 1) if n else []
-
-
-def sum_counts(values: Sequence[str]) -> Counter:
-    total: Counter = Counter()
-    for v in values:
-        if v:
-            total.update(json.loads(v))
-    return total
 
 
 def read_vectors(folder: Path, dim: int) -> np.ndarray:

@@ -35,7 +35,7 @@ from feedback_miner.prepare.clean import (
     normalize_whitespace,
     remove_boilerplate,
 )
-from feedback_miner.prepare.dedup import DuplicateResult, find_duplicates
+from feedback_miner.prepare.dedup import DuplicateResult
 from feedback_miner.prepare.language import UNDETERMINED, LanguageDetector
 from feedback_miner.prepare.pii import (
     KINDS,
@@ -43,10 +43,8 @@ from feedback_miner.prepare.pii import (
     NameSpans,
     PatternRedactor,
     apply_person_spans,
-    common_names,
     find_person_spans,
     load_ner,
-    name_doc_counts,
     redact_name_patterns,
 )
 from feedback_miner.prepare.segment import Segmenter
@@ -100,44 +98,16 @@ def prepare_statements(documents: pd.DataFrame, cfg: PrepareConfig) -> PrepareRe
     be missing or null (surveys).
 
     The stage is per-document work with three batch-global decisions in between (boilerplate
-    lines, common "names", duplicates); the steps below are public so that a distributed engine
-    (``feedback_miner.scale``) runs the per-document ones on partitions and gets the same output.
+    lines, common "names", duplicates), declared once as a plan of passes
+    (:data:`feedback_miner.prepare.passes.PLAN`); this runs it on the whole batch in this process,
+    the Ray engine runs the same passes on partitions.
     """
-    docs = documents.reset_index(drop=True).copy()
-    subjects, bodies = clean_texts(docs)
-    sources = _str_list(docs, "source")
+    from feedback_miner.prepare.passes import run_in_process  # the passes are built from the steps below
 
-    # -- boilerplate by frequency, learned from the sources where macros live
-    in_scope = [i for i, src in enumerate(sources) if src in cfg.boilerplate_sources]
-    counts = boilerplate_line_counts([bodies[i] for i in in_scope], cfg)
-    keys = boilerplate_keys(counts, len(in_scope), cfg)
-
-    step = redact_and_detect(docs, subjects, bodies, keys, cfg)
-    common = {
-        (lang, target): common_names(name_doc_counts(spans), n_texts)
-        for (lang, target), (spans, n_texts) in step.name_spans_by_language().items()
-    }
-    body_statements, doc_non_answer = finish_documents(step, common, cfg)
-    statements = _statement_frame(step.docs, step.subjects, body_statements, step.langs, step.confs)
-    # Scope "customer": a copy is the same customer pasting the same complaint again (or a system
-    # sending the same ticket for one account); identical words from different customers are
-    # independent opinions. Scope "all" also merges copies across customers (auto-generated tickets).
-    dups = find_duplicates(
-        statements["text"].tolist(),
-        cfg.near_duplicate_threshold,
-        cfg.dedup_min_chars,
-        groups=dedup_groups(statements, cfg),
-    )
-    statements = mark_duplicates(statements, dups)
-    docs = finish_document_frame(step, doc_non_answer)
-    counts_out = prepare_counts(
-        docs, statements, step.pii_counts, dups.n_exact, dups.n_near, step.boilerplate_removed, len(keys), cfg
-    )
-    counts_out["documents_statements_capped"] = step.statements_capped
-    return PrepareResult(documents=docs, statements=statements, counts=counts_out)
+    return run_in_process(documents, cfg)
 
 
-# ---------------------------------------------------------------- steps (public for scale-out)
+# ---------------------------------------------------------------- steps (the passes of prepare/passes.py)
 
 
 def clean_texts(docs: pd.DataFrame) -> tuple[list[str], list[str]]:
