@@ -33,7 +33,7 @@ import pandas as pd
 from feedback_miner import __version__
 from feedback_miner.config import Config, ConfigError
 from feedback_miner.embed import VECTOR_FAMILIES, embed_texts, load_embedder, same_vectors, text_hashes
-from feedback_miner.engine import get_engine
+from feedback_miner.engine import Engine, get_engine
 from feedback_miner.ingest import IngestResult, ingest
 from feedback_miner.ingest.summary import input_notes as ingest_notes
 from feedback_miner.lock import RunLock
@@ -97,7 +97,7 @@ class Night:
 
     cfg: Config
     store: RunStore
-    engine: object
+    engine: Engine
     clock: StageClock
     run_id: str
     started: pd.Timestamp

@@ -12,11 +12,29 @@ assigner, or None for in-process chunks); both engines give the same outputs.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
-from feedback_miner.config import RunConfig
+import numpy as np
+import pandas as pd
+
+from feedback_miner.config import PrepareConfig, RunConfig, SentimentConfig
 
 
-def get_engine(run: RunConfig, work_dir: Path | None = None):
+class Engine(Protocol):
+    """What the pipeline asks of an engine."""
+
+    name: str
+
+    def prepare(self, documents: pd.DataFrame, cfg: PrepareConfig): ...
+
+    def embedder(self, model: str, batch_size: int): ...
+
+    def score(self, statements: pd.DataFrame, vectors: np.ndarray, model, cfg: SentimentConfig) -> pd.DataFrame: ...
+
+    def assigner(self): ...
+
+
+def get_engine(run: RunConfig, work_dir: Path | None = None) -> Engine:
     """The engine ``run.engine`` names (``work_dir``: the Ray engine's partitions, ``Config.ray_work_dir``)."""
     if run.engine == "ray":
         from feedback_miner.engine.ray import RayEngine

@@ -192,6 +192,14 @@ def _risk_columns(rt: pd.DataFrame, prefix: str, baseline: str, extra: tuple[str
         out[f"{prefix}_{key}"] = rt[key].to_numpy()
     return out
 
+# The churn columns of the theme table (NaN where a statistic cannot be computed).
+CHURN_COLUMNS = (
+    "churn_rate", "baseline_churn_rate", "churn_rr", "churn_rr_low", "churn_rr_high", "churn_p", "churn_q",
+    "churn_rd", "churn_rd_low", "churn_rd_high", "attributable_churn", "attributable_revenue",
+    "adjusted_or", "adjusted_or_low", "adjusted_or_high", "adjusted_p", "adjusted_q",
+)
+
+
 def _churn(
     st: pd.DataFrame,
     customers: pd.DataFrame | None,
@@ -202,29 +210,7 @@ def _churn(
     notes: list[str],
 ) -> tuple[dict[str, np.ndarray], float, list[str]]:
     """Churn columns per theme, the number of churned customers, and the controls used."""
-    n = len(out)
-    cols = {
-        c: np.full(n, np.nan)
-        for c in (
-            "churn_rate",
-            "baseline_churn_rate",
-            "churn_rr",
-            "churn_rr_low",
-            "churn_rr_high",
-            "churn_p",
-            "churn_q",
-            "churn_rd",
-            "churn_rd_low",
-            "churn_rd_high",
-            "attributable_churn",
-            "attributable_revenue",
-            "adjusted_or",
-            "adjusted_or_low",
-            "adjusted_or_high",
-            "adjusted_p",
-            "adjusted_q",
-        )
-    }
+    cols = {c: np.full(len(out), np.nan) for c in CHURN_COLUMNS}
     if customers is None or len(customers) == 0 or "churned" not in customers:
         notes.append("no customers source with a churned column: churn statistics and the adjusted model skipped")
         return cols, 0.0, []

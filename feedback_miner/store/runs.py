@@ -49,12 +49,6 @@ class RunLog:
         """Every run, oldest first."""
         return self.db.con.execute("SELECT * FROM runs ORDER BY started_at").df()
 
-    def last_successful_run(self) -> dict | None:
-        rows = self.db.con.execute(
-            "SELECT run_id, output_dir FROM runs WHERE status = 'succeeded' ORDER BY finished_at DESC LIMIT 1"
-        ).fetchall()
-        return {"run_id": rows[0][0], "output_dir": rows[0][1]} if rows else None
-
     def mark_interrupted(self) -> list[str]:
         """Runs left 'running' by a killed process, now marked failed; their ids."""
         ids = [r[0] for r in self.db.con.execute("SELECT run_id FROM runs WHERE status = 'running'").fetchall()]

@@ -59,7 +59,7 @@ CREATE TABLE IF NOT EXISTS run_themes (
     languages VARCHAR,
     examples VARCHAR[],
     example_ids VARCHAR[],
-    status VARCHAR,            -- new | stable | emerging | faded ...
+    status VARCHAR,            -- the theme's status that night (see the themes table contract)
     centroid DOUBLE[],
     sentiment_mean DOUBLE
 );
