@@ -76,7 +76,7 @@ def test_ray_prepare_equals_local(documents, cluster, tmp_path, scope):
 
 
 def test_dedup_buckets_keep_a_customer_together():
-    from feedback_miner.engine.ray_prepare import dedup_buckets
+    from feedback_miner.prepare.passes import dedup_buckets
 
     ids = pd.Series(["C1", "C2", None, "C1", "C3", None, "C2"], dtype="str")
     b = dedup_buckets(ids, 4)
