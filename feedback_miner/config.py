@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from feedback_miner.config_file import ConfigError, read_yaml
+from feedback_miner.config_file import ConfigError, format_validation_error, read_yaml
 
 __all__ = ["Config", "ConfigError", "load_config"]
 
@@ -348,9 +348,8 @@ class ReportConfig(_Section):
 class RayConfig(_Section):
     """engine: ray (docs/scaling.md). Needs the `ray` extra: pip install 'feedback-miner[ray]'."""
 
-    address: str | None = Field(
-        None, description="Ray cluster to join ('auto', 'ray://head:10001'); None: start a local one."
-    )
+    address: str | None = Field(None, description="Ray cluster to join ('auto', 'ray://head:10001'); "
+                                "None: start a local one.")
     batch_size: int = Field(512, ge=1, description="Rows per map_batches call on a worker.")
     concurrency: int | None = Field(
         None, ge=1, description="Worker actors per stage (each loads its model once); None: (cluster CPUs - 1) / "
@@ -359,9 +358,8 @@ class RayConfig(_Section):
     num_cpus: float = Field(1.0, gt=0, description="CPUs reserved by each worker actor.")
     num_gpus: float = Field(0.0, ge=0, description="GPUs per embedding actor (0: CPU actors).")
     partition_rows: int = Field(20000, ge=1, description="Rows per Parquet partition handed to the workers.")
-    work_dir: str | None = Field(
-        None, description="Folder for the Parquet partitions (shared by driver and workers); None: <output_dir>/.ray."
-    )
+    work_dir: str | None = Field(None, description="Folder for the Parquet partitions (shared by driver and "
+                                 "workers); None: <output_dir>/.ray.")
 
 
 class RunConfig(_Section):
@@ -432,19 +430,6 @@ class Config(_Section):
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _format_error(path: Path, err: ValidationError) -> str:
-    parts = []
-    for e in err.errors():
-        key = ".".join(str(x) for x in e["loc"]) or "<root>"
-        if e["type"] == "extra_forbidden":
-            parts.append(f"unknown key '{key}'")
-        elif e["type"] == "value_error" and str(e["msg"]).startswith("Value error, '"):
-            parts.append(str(e["msg"]).removeprefix("Value error, "))
-        else:
-            parts.append(f"'{key}': {e['msg']}")
-    return f"{path}: invalid config: " + "; ".join(parts)
-
-
 def load_config(path: str | Path, overrides: dict | None = None) -> Config:
     """Read and validate a YAML config. Raises :class:`ConfigError` naming the file and key."""
     path = Path(path)
@@ -462,4 +447,4 @@ def load_config(path: str | Path, overrides: dict | None = None) -> Config:
     try:
         return Config(**raw, base_dir=path.resolve().parent)
     except ValidationError as e:
-        raise ConfigError(_format_error(path, e)) from None
+        raise ConfigError(format_validation_error(path, e)) from None

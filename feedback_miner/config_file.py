@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 
 
 class ConfigError(ValueError):
@@ -46,3 +47,17 @@ def read_yaml(path: Path) -> object:
         raise ConfigError(f"{path}: {e}") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(e).split())}") from None
+
+
+def format_validation_error(path: Path, err: ValidationError) -> str:
+    """One line naming the file and every bad key (a moved key names its new place)."""
+    parts = []
+    for e in err.errors():
+        key = ".".join(str(x) for x in e["loc"]) or "<root>"
+        if e["type"] == "extra_forbidden":
+            parts.append(f"unknown key '{key}'")
+        elif e["type"] == "value_error" and str(e["msg"]).startswith("Value error, '"):
+            parts.append(str(e["msg"]).removeprefix("Value error, "))
+        else:
+            parts.append(f"'{key}': {e['msg']}")
+    return f"{path}: invalid config: " + "; ".join(parts)

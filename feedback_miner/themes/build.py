@@ -370,7 +370,7 @@ def build_themes(
     ``assigner`` places the statements the density fit did not take (rows outside
     ``cfg.fit_sample_size``, remaining outliers, filler) on their nearest theme: None in this
     process (:func:`~feedback_miner.themes.cluster.assign_in_chunks`), or e.g.
-    ``feedback_miner.scale.RayAssigner`` on Ray workers; the labels are the same.
+    ``feedback_miner.engine.ray.RayAssigner`` on Ray workers; the labels are the same.
     """
     refitter = ThemeRefitter(cfg, taxonomy=taxonomy, assigner=assigner, copy=copy)
     return refitter.fit(statements, embeddings, previous, previous_assignments).result()

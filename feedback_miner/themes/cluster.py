@@ -22,7 +22,7 @@ OUTLIER = -1
 
 Assigner = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 """``assigner(X, rows, centroids, thresholds) -> labels``: :func:`nearest_centroid` of ``X[rows]``,
-one label per entry of ``rows`` (e.g. :func:`assign_in_chunks`, or ``feedback_miner.scale.RayAssigner``
+one label per entry of ``rows`` (e.g. :func:`assign_in_chunks`, or ``feedback_miner.engine.ray.RayAssigner``
 on Ray workers)."""
 
 ASSIGN_CHUNK = 65536  # rows per product with the centroids: X[rows] whole would copy the vectors
@@ -208,7 +208,7 @@ class DensityClusterer:
     dense group and the rest are outliers, or all rows are (used to look for new themes among
     statements that fit no old one). ``assigner``: how rows outside the fit sample and remaining
     density outliers are assigned (an :data:`Assigner`; None: :func:`assign_in_chunks` in this
-    process; ``feedback_miner.scale.RayAssigner`` runs the same rule on Ray workers). After ``fit``:
+    process; ``feedback_miner.engine.ray.RayAssigner`` runs the same rule on Ray workers). After ``fit``:
     ``labels_`` (one per input row, -1 for outliers), ``centroids_`` (k, d) normalized in the
     input space, ``fitted_on_`` (row indices used for the density fit).
     """
