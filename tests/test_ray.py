@@ -1,20 +1,17 @@
 """engine: ray gives the local engine's outputs (a local 2-CPU Ray cluster on loopback).
 
 The demo (configs/demo.yaml: the whole bundled sample) runs with both engines, each with its own
-run store; half of the Ray store's embedding cache is copied from the local run, so the Ray workers
-embed the other half (the cache logic and the workers are both exercised, at half the embedding cost).
+run store: the local run is the session's ``demo_run``. Half of the Ray store's embedding cache is
+copied from the local run, so the Ray workers embed the other half (the cache logic and the workers
+are both exercised, at half the embedding cost).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from sklearn.metrics import adjusted_rand_score
-from test_pipeline import ROOT
 
 from feedback_miner.config import load_config
 from feedback_miner.pipeline import run_job
@@ -29,17 +26,6 @@ PREPARED = ["statement_id", "doc_id", "source", "customer_id", "created_at", "po
             "language_confidence", "text", "is_subject", "is_non_answer", "is_duplicate_of"]
 
 
-def demo_config(folder: Path, **run) -> Path:
-    """configs/demo.yaml as it is, with ``run`` settings on top, written where the test can change it."""
-    cfg = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text())
-    for source in cfg["sources"].values():
-        source["path"] = str((ROOT / "configs" / source["path"]).resolve())
-    cfg["run"] = {**cfg.get("run", {}), **run}
-    path = folder / f"demo_{run.get('engine', 'local')}.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
-
-
 @pytest.fixture(scope="module")
 def cluster():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
@@ -48,13 +34,12 @@ def cluster():
 
 
 @pytest.fixture(scope="module")
-def both_runs(tmp_path_factory, cluster):
+def both_runs(tmp_path_factory, demo_run, demo_config, cluster):
     folder = tmp_path_factory.mktemp("ray_job")
-    local_cfg = load_config(demo_config(folder, output_dir=str(folder / "out_local")))
     ray_cfg = load_config(demo_config(folder, output_dir=str(folder / "out_ray"), engine="ray",
                                       ray={"partition_rows": 2000, "batch_size": 256}))
-    local = run_job(local_cfg)
-    with RunStore(local_cfg.store_path, read_only=True) as src:
+    local = demo_run.result
+    with RunStore(demo_run.config.store_path, read_only=True) as src:
         cached = src.cache.all_embeddings()
     ray_cfg.output_dir.mkdir(parents=True, exist_ok=True)
     with RunStore(ray_cfg.store_path) as dst:

@@ -1,8 +1,8 @@
 """report.html in real headless Chromium, offline: charts drawn, table filled, no request left the page.
 
 Needs the Debian packages ``chromium`` and ``chromium-driver`` (``scripts/install_browser.sh``)
-and ``selenium`` (the ``dev`` extra). :func:`check_report_in_browser` is reusable on any report,
-e.g. the demo run's: ``from test_report_browser import check_report_in_browser``.
+and ``selenium`` (the ``dev`` extra). :func:`check_report_in_browser` works on any report: the
+report stage's sample input and the session's finished demo run are both checked.
 """
 
 from __future__ import annotations
@@ -154,11 +154,9 @@ def browser_ready() -> None:
     pytest.importorskip("selenium", reason="selenium not installed: pip install -e .[dev]")
 
 
-def test_report_renders_offline_in_chromium(browser_ready, tmp_path):
-    from test_report import sample_report_input
-
+def test_report_renders_offline_in_chromium(browser_ready, tmp_path, report_sample):
     report = tmp_path / "report.html"
-    report.write_text(render_report(sample_report_input(), ReportConfig()), encoding="utf-8")
+    report.write_text(render_report(report_sample.build(), ReportConfig()), encoding="utf-8")
     r = check_report_in_browser(report, ARTIFACTS / "report.png")
     print(
         f"\nreport.html {r['size_bytes'] / 1024:.0f} KiB: navigation {r['load_s'] * 1000:.0f} ms, "
@@ -215,17 +213,15 @@ def _viewport_shot(driver, path: Path) -> Path:
     return path
 
 
-def test_filters_drilldown_search_and_export(browser_ready, tmp_path):
+def test_filters_drilldown_search_and_export(browser_ready, tmp_path, report_sample):
     """Language 'it' leaves only Italian quotes and changes the volumes; search narrows the quotes;
     a sub-theme shows its quotes; the CSV export holds the visible rows; nothing leaves the page."""
     import csv
 
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
-    from test_report import sample_report_input
-
     report = tmp_path / "report.html"
-    report.write_text(render_report(sample_report_input(), ReportConfig()), encoding="utf-8")
+    report.write_text(render_report(report_sample.build(), ReportConfig()), encoding="utf-8")
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     driver = _driver()
@@ -303,3 +299,16 @@ def test_filters_drilldown_search_and_export(browser_ready, tmp_path):
         assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
     finally:
         driver.quit()
+
+
+def test_demo_run_report_renders_offline_in_chromium(browser_ready, demo_run):
+    html = demo_run.run_dir / "report.html"
+    assert html.stat().st_size < 5 * 1024 * 1024
+    res = check_report_in_browser(html, screenshot=ARTIFACTS / "demo-report.png")
+    assert res["external_requests"] == [], res["requests"]
+    assert res["console_errors"] == []
+    assert res["svg_nonempty"] == res["svg_count"] > 0 and res["treemap_rects"] > 0
+    pains = demo_run.result.pain_points
+    assert res["pain_rows"] == pains["rank"].notna().sum() > 0
+    assert res["quotes_in_first_theme"] > 0
+    assert res["load_s"] < 2.0

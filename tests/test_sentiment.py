@@ -139,8 +139,15 @@ def test_save_load_round_trip_keeps_predictions(tmp_path, bundled):
     bundled.save(tmp_path / "again")
     again = SentimentModel.load(tmp_path / "again" / "model.json")
     np.testing.assert_allclose(again.predict_proba(x), bundled.predict_proba(x), rtol=1e-6)
-    scores = again.predict_scores(x)
-    assert np.all((scores >= -1) & (scores <= 1))
+    # The score is P(positive) - P(negative), read by class name: a vector along the head's
+    # positive direction scores near +1, its opposite near -1.
+    pos, neg = list(again.classes_).index("positive"), list(again.classes_).index("negative")
+    p = again.predict_proba(x)
+    np.testing.assert_allclose(again.predict_scores(x), p[:, pos] - p[:, neg], atol=1e-6)
+    direction = again.coefs_[0][:, pos] - again.coefs_[0][:, neg]
+    direction /= np.linalg.norm(direction)
+    extremes = again.predict_scores(np.vstack([direction, -direction]).astype(np.float32))
+    assert extremes[0] > 0.9 and extremes[1] < -0.9, extremes
     assert not list(tmp_path.joinpath("again").glob("*.tmp*"))
 
 
