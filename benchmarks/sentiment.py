@@ -7,7 +7,9 @@ default (``models/sentiment``, trained only on the project's own Apache-2.0 sent
 ``../shared/data/umsab_tweet_sentiment/{english,french,italian}/val_*`` (3-class), on a held-out
 20% split of ``twitter_us_airline_sentiment/Tweets.csv`` (3-class) and on the project's own Romanian
 sanity set (``tests/data/ro_sentiment_sanity.csv``), beside lexicon baselines measured in the same
-run (VADER for English, vaderSentiment-fr for French; no lexicon covers Italian or Romanian).
+run (VADER for English, vaderSentiment-fr for French; no lexicon covers Italian or Romanian; both
+are in the ``bench`` extra: ``pip install -e '.[bench]'``; without it the evaluation leaves the baselines
+out, and ``--cv`` needs it).
 
     python benchmarks/sentiment.py                       # evaluate the shipped heads (+ research-tuned)
     python benchmarks/sentiment.py --retrain             # refit both heads in memory, evaluate
@@ -190,7 +192,7 @@ def evaluate(model: SentimentModel, sets: dict[str, tuple[pd.DataFrame, np.ndarr
             if baseline is not None:
                 try:
                     b_pred = _compound_labels(baseline[1](normalize_texts(part["text"])))
-                except ImportError:  # vadersentiment-fr is in the bench extra only
+                except ImportError:  # the VADER lexicons are in the bench extra only
                     print(f"  {baseline[0]} not installed: no baseline for {lang}", file=sys.stderr)
                     rows.append(row)
                     continue

@@ -1,4 +1,4 @@
-"""Issue #5: does a non-linear (MLP) head on the e5 vectors beat the research head's linear one? 5-fold CV on train.
+"""Does a non-linear (MLP) head on the e5 vectors beat the research head's linear one? 5-fold CV on train.
 
 Same protocol and folds as ``python benchmarks/sentiment.py --cv``: UMSAB train (en/fr/it) + the 6,000
 airline training tweets (weight 0.3), classes balanced within each set, folds stratified by set and

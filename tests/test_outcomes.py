@@ -185,6 +185,7 @@ def test_planted_rr_interval_coverage_across_seeds(banking):
     assert sum(covered) >= 20, f"{sum(covered)} of {len(covered)} intervals cover {PLANTED_RR}"
 
 
+@pytest.mark.slow  # a simulation study: 20 seeded null datasets
 def test_no_planted_effect_keeps_discoveries_at_nominal_rate(banking):
     """Under the global null, BH at 0.05 gives a seed with any discovery with probability <= 5%."""
     n_seeds = 20

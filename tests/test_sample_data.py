@@ -212,6 +212,7 @@ def test_scores_follow_sentiment(labels, surveys, tickets):
     ].mean()
 
 
+@pytest.mark.slow  # regenerates the whole sample
 def test_generator_is_deterministic(root: Path, sample: Path, tmp_path: Path):
     subprocess.run(
         [sys.executable, str(root / "scripts" / "make_sample_data.py"), "--seed", "7", "--out", str(tmp_path)],

@@ -269,6 +269,7 @@ def _own_sentences(root, lang: str = "en") -> pd.DataFrame:
     return pd.read_csv(root / "models" / "sentiment-data" / f"feedback_sentiment_{lang}.csv")
 
 
+@pytest.mark.slow  # fits a stacked head with cross-validation
 def test_stacked_head_learns_from_the_text_block_and_round_trips(tmp_path, root):
     # Embeddings of pure noise: whatever the head gets right comes from the n-gram model, so the
     # meta model must learn to trust that block; the folded head still saves as one linear map.

@@ -263,7 +263,7 @@ def external_weights(path: Path) -> Path:
     onnx.save_model(model, str(tmp), save_as_external_data=True, all_tensors_to_one_file=True,
                     location=data.name, size_threshold=1024)
     data.chmod(0o644)  # onnx writes it private; the models folder may be shared
-    tmp.replace(path)  # the graph now points at <file>.data, written under its final name
+    tmp.replace(path)  # the graph points at <file>.data, so it is written under its final name
     return data
 
 

@@ -87,7 +87,7 @@ def install_models(
         _write_manifest(small, variants=["e5-small"])
         log.info("built %s in %.0f s", small, time.perf_counter() - t0)
     for f in (convert.ONNX_FILE, convert.ONNX_INT8_FILE):
-        convert.external_weights(small / f)  # folders built before weights moved out of the graph
+        convert.external_weights(small / f)  # no-op unless a graph still holds its weights
     if "e5-small" in variants:
         out["e5-small"] = small
 

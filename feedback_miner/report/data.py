@@ -23,7 +23,8 @@ from feedback_miner.outcomes.link import PAIN_POINT_COLUMNS as _OUTCOME_COLUMNS
 # The outcomes stage's pain-point columns; missing ones are filled with None for the templates.
 PAIN_POINT_COLUMNS = tuple(_OUTCOME_COLUMNS)
 
-# Theme ids the themes stage uses for statements that belong to no theme.
+# Theme ids that mean "no theme": the themes stage writes 'other'; the rest are read too, as
+# other tools name their outliers (a ReportInput may be built from their tables).
 OUTLIER_IDS = frozenset({"-1", "other", "outlier", "outliers"})
 
 
