@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -20,7 +21,9 @@ FILE = "__file__"
 
 
 def expand(pattern: Path) -> list[Path]:
-    """Files matching a path or glob, sorted so runs are reproducible."""
+    """Files matching a path or glob, sorted so runs are reproducible; ``a/../b`` written as ``b``
+    (the paths appear in quarantine.csv and the manifest)."""
+    pattern = Path(os.path.normpath(pattern))
     if any(ch in str(pattern) for ch in "*?["):
         return sorted(Path(p) for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file())
     return [pattern] if pattern.is_file() else []
