@@ -246,6 +246,12 @@ def test_filters_drilldown_search_and_export(browser_ready, tmp_path, report_sam
         assert all(float(it_rows[t]) < float(before_rows[t]) for t in it_rows)
         kpi = driver.find_element(By.CSS_SELECTOR, '[data-kpi="statements"]').text
         assert kpi != "9,377" and int(kpi.replace(",", "")) == sum(int(v) for v in it_rows.values())
+        # the weekly chart of the theme is redrawn from the same cells: its bars add up to the same 410
+        weekly = driver.execute_script(
+            "return Array.from(document.querySelectorAll('[data-weekly=\"T0001\"] rect title'))"
+            ".map(t => parseInt(t.textContent.split(': ')[1].replace(/,/g, '')))"
+        )
+        assert len(weekly) == 5 and sum(weekly) == 410  # 5 weeks in the window
         driver.execute_script("document.getElementById('explore').scrollIntoView()")
         _viewport_shot(driver, ARTIFACTS / "report-filtered.png")
 

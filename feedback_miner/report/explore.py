@@ -163,7 +163,7 @@ def run_lengths(values: pd.Series) -> list[int]:
 
 def sample_quotes(facts: pd.DataFrame, per_group: int = 2, per_leaf: int = 40, seed: int = 0) -> pd.DataFrame:
     """Quotes per leaf: the ``per_group`` most central statements of each language x source x
-    sentiment group (so a filter on any of them still shows some), at most ``per_leaf``.
+    score band x sentiment group (so a filter on any of them still shows some), at most ``per_leaf``.
 
     Centrality is the themes stage's ``similarity`` to the centroid where present (random
     otherwise); duplicates, non-answers and very short or very long statements are skipped.
@@ -180,7 +180,7 @@ def sample_quotes(facts: pd.DataFrame, per_group: int = 2, per_leaf: int = 40, s
     rank = f["similarity"] if "similarity" in f else pd.Series(np.random.default_rng(seed).random(len(f)), f.index)
     polarity = f["sentiment_label"].fillna("") if "sentiment_label" in f else ""
     f = f.assign(_rank=rank.fillna(-1.0), _pol=polarity).sort_values("_rank", ascending=False, kind="stable")
-    groups = ["leaf", "language", "source", "_pol"]
+    groups = ["leaf", "language", "source", *(["score"] if "score" in f else []), "_pol"]
     # A few candidates per group first (cheap), then each text once per leaf.
     f = f.groupby(groups, sort=False).head(4 * per_group).drop_duplicates(["leaf", "text"])
     picked = f.groupby(groups, sort=False).head(per_group)

@@ -122,24 +122,31 @@
     });
   }
 
+  // Bars per week, or per group of weeks when the window is long (at most ~52 bars), and the mean
+  // sentiment as a line (-1 at the bottom, +1 at the top, dashed 0).
   function weeklyChart(box, t, st) {
-    var from = st.from, to = st.to, W = 260, H = 64, pad = 3;
-    var count = to - from + 1, max = 1, bars = [], line = [];
-    for (var w = from; w <= to; w++) { var c = t && t.weeks[w]; if (c && c.n > max) max = c.n; }
-    var bw = (W - 2 * pad) / count;
-    for (w = from; w <= to; w++) {
-      var cell = t && t.weeks[w], n = cell ? cell.n : 0, x = pad + (w - from) * bw;
-      var h = n / max * (H - 2 * pad - 14), mean = n ? cell.s / 100 / n : null;
-      var tip = "week of " + weeks[w] + ": " + fmtInt(n) + " statements" + (mean === null ? "" : ", sentiment " + fmtSigned(mean));
-      bars.push('<rect x="' + (x + bw * 0.12).toFixed(1) + '" y="' + (H - pad - h).toFixed(1) + '" width="' +
-        Math.max(bw * 0.76, 1).toFixed(1) + '" height="' + Math.max(h, n ? 1 : 0).toFixed(1) + '" fill="#9ca3af"><title>' + tip + "</title></rect>");
-      if (mean !== null) line.push((x + bw / 2).toFixed(1) + "," + (pad + 6 + (1 - (mean + 1) / 2) * (H - 2 * pad - 14)).toFixed(1));
+    var W = 260, H = 64, pad = 3, plot = H - 2 * pad - 14;
+    var span = Math.max(1, Math.ceil((st.to - st.from + 1) / 52)), bins = [];
+    for (var w = st.from; w <= st.to; w += span) {
+      var bin = { first: w, last: Math.min(w + span - 1, st.to), n: 0, s: 0 };
+      for (var k = bin.first; k <= bin.last; k++) { var c = t && t.weeks[k]; if (c) { bin.n += c.n; bin.s += c.s; } }
+      bins.push(bin);
     }
-    var zero = (pad + 6 + 0.5 * (H - 2 * pad - 14)).toFixed(1);
+    var max = Math.max.apply(null, bins.map(function (b) { return b.n; }).concat([1]));
+    var bw = (W - 2 * pad) / bins.length, bars = [], line = [];
+    bins.forEach(function (b, i) {
+      var x = pad + i * bw, h = b.n / max * plot, mean = b.n ? b.s / 100 / b.n : null;
+      var when = span > 1 ? "weeks of " + weeks[b.first] + " to " + weeks[b.last] : "week of " + weeks[b.first];
+      var tip = when + ": " + fmtInt(b.n) + " statements" + (mean === null ? "" : ", sentiment " + fmtSigned(mean));
+      bars.push('<rect x="' + (x + bw * 0.12).toFixed(1) + '" y="' + (H - pad - h).toFixed(1) + '" width="' +
+        Math.max(bw * 0.76, 1).toFixed(1) + '" height="' + Math.max(h, b.n ? 1 : 0).toFixed(1) + '" fill="#9ca3af"><title>' + tip + "</title></rect>");
+      if (mean !== null) line.push((x + bw / 2).toFixed(1) + "," + (pad + 6 + (1 - (mean + 1) / 2) * plot).toFixed(1));
+    });
+    var zero = (pad + 6 + 0.5 * plot).toFixed(1), per = span > 1 ? " per " + span + " weeks" : " per week";
     box.innerHTML = '<svg class="weekly-svg" width="' + W + '" height="' + H + '" viewBox="0 0 ' + W + " " + H + '">' +
       bars.join("") + '<line x1="' + pad + '" x2="' + (W - pad) + '" y1="' + zero + '" y2="' + zero + '" stroke="#d1d5db" stroke-dasharray="2 2"/>' +
       (line.length > 1 ? '<polyline points="' + line.join(" ") + '" fill="none" stroke="#2166ac" stroke-width="1.6"/>' : "") + "</svg>" +
-      '<div class="weekly-key"><span><i class="bar"></i>statements (max ' + fmtInt(max) + ")</span><span><i class=\"ln\"></i>mean sentiment (−1 to +1)</span></div>";
+      '<div class="weekly-key"><span><i class="bar"></i>statements' + per + " (max " + fmtInt(max) + ')</span><span><i class="ln"></i>mean sentiment (−1 to +1)</span></div>';
   }
 
   function updateQuotes(article, st) {
