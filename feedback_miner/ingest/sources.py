@@ -212,7 +212,7 @@ def check_tickets(df: pd.DataFrame, cols: dict[str, str | None], csat_scale: str
     c = RowChecker(df, "tickets", rules)
     ids = c.ids(cols["ticket_id"])
     created = c.date(cols["created_at"], required=True)
-    c.date(cols["resolved_at"], required=False)
+    resolved = c.date(cols["resolved_at"], required=False)
     lo, hi, label = _scale("nps" if csat_scale == "nps" else "csat")
     csat = c.number(cols["csat"], lo, hi, label=label, whole=True)
     subject = c.capped_text(cols["subject"])
@@ -229,8 +229,9 @@ def check_tickets(df: pd.DataFrame, cols: dict[str, str | None], csat_scale: str
         "text": body,
         "score": csat,
         "score_scale": np.where(csat.notna(), csat_scale, None),
+        "resolved_at": resolved,  # time to resolution (outcomes); null while open
         "attributes": _attributes(df, {cols[k] for k in ("ticket_id", "customer_id", "created_at", "subject",
-                                                          "body", "csat") if cols[k]}),
+                                                          "body", "csat", "resolved_at") if cols[k]}),
     })
     docs["content_hash"] = _content_hash(subject, body)
     return c.result(docs)

@@ -9,7 +9,16 @@ import pandas as pd
 
 from feedback_miner.config import OutcomesConfig
 from feedback_miner.outcomes.model import control_matrix, fit_adjusted
-from feedback_miner.outcomes.rank import evidence_level, priority_score, trend_by_theme
+from feedback_miner.outcomes.quotes import pick_quotes
+from feedback_miner.outcomes.rank import (
+    EVIDENCE_LEVELS,
+    PAIN_POINT_RULE,
+    evidence_level,
+    priority_score,
+    trend_by_theme,
+    trend_definition,
+)
+from feedback_miner.outcomes.select import VALUE_COLUMNS, listed_pain_points, main_outcomes, value_table
 from feedback_miner.outcomes.stats import bh_qvalues, risk_table, welch_difference
 from feedback_miner.outcomes.tables import (
     counts_by_theme,
@@ -19,12 +28,20 @@ from feedback_miner.outcomes.tables import (
     respondent_id,
     response_outcomes,
 )
+from feedback_miner.outcomes.tickets import TICKET_COLUMNS, ticket_metrics
 
 #: The contract columns of ``pain_points.csv`` (docs/architecture.md), in order.
 PAIN_POINT_COLUMNS = [
     "rank",
     "theme_id",
     "label",
+    "level",
+    "parent_id",
+    "parent_label",
+    "replaces",
+    "driver_id",
+    "driver_label",
+    "driver_share",
     "n_customers",
     "churn_rate",
     "baseline_churn_rate",
@@ -38,6 +55,14 @@ PAIN_POINT_COLUMNS = [
     "low_csat_rr_low",
     "low_csat_rr_high",
     "low_csat_q",
+    "ttr_median_hours",
+    "ttr_ratio",
+    "ttr_ratio_low",
+    "ttr_ratio_high",
+    "repeat_contact_rate",
+    "repeat_contact_rr",
+    "repeat_contact_rr_low",
+    "repeat_contact_rr_high",
     "adjusted_or",
     "adjusted_or_low",
     "adjusted_or_high",
@@ -46,6 +71,9 @@ PAIN_POINT_COLUMNS = [
     "attributable_revenue",
     "trend",
     "evidence",
+    "evidence_basis",
+    "main_outcome",
+    "quotes",
 ]
 #: Extra columns appended after the contract ones.
 EXTRA_COLUMNS = [
@@ -62,6 +90,8 @@ EXTRA_COLUMNS = [
     "score_diff_low",
     "score_diff_high",
     "nps_impact",
+    "replaces_share",
+    *[c for c in TICKET_COLUMNS if c not in PAIN_POINT_COLUMNS],
     "priority_score",
 ]
 
@@ -70,17 +100,21 @@ EXTRA_COLUMNS = [
 class OutcomeResult:
     """What the outcomes stage returns.
 
-    ``pain_points``: broad themes, ranked ones first (by ``priority_score``), then the ones with
-    insufficient evidence (``rank`` NaN); columns :data:`PAIN_POINT_COLUMNS` + :data:`EXTRA_COLUMNS`.
-    ``theme_stats``: the same statistics for every theme and sub-theme (``parent_id`` added), to be
+    ``pain_points``: the listed pain points, ranked (``rank`` 1..k, by ``priority_score``), then the
+    broad themes with insufficient evidence (``rank`` NaN); columns :data:`PAIN_POINT_COLUMNS` +
+    :data:`EXTRA_COLUMNS`. ``values``: what customers value (:data:`~feedback_miner.outcomes.select.VALUE_COLUMNS`).
+    ``theme_stats``: the statistics of every theme and sub-theme (``rank`` where listed), to be
     merged into ``themes.csv``. ``controls_used``: customer columns the adjusted model used.
-    ``notes``: what was skipped and why, for the report.
+    ``notes``: what was skipped and why. ``definitions``: evidence levels, the pain-point rule and
+    the trend arrow in words, for the report and the brief.
     """
 
     pain_points: pd.DataFrame
     theme_stats: pd.DataFrame
     controls_used: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    values: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VALUE_COLUMNS))
+    definitions: dict = field(default_factory=dict)
 
 
 def link_outcomes(
@@ -90,17 +124,19 @@ def link_outcomes(
     themes: pd.DataFrame,
     cfg: OutcomesConfig,
 ) -> OutcomeResult:
-    """Link themes to churn and low CSAT/NPS and rank the pain points.
+    """Link themes to churn, low CSAT/NPS and ticket metrics; list the pain points and what customers value.
 
     A customer (or, without a customer id, a response) *mentions* a theme when any of its
     statements has it as broad theme or sub-theme. Churn statistics compare the customers who
     wrote feedback and mention the theme with those who wrote feedback and do not; low-score
-    statistics compare scored responses the same way. ``attributable_churn`` = (churn_rate -
+    statistics compare scored responses the same way; ticket metrics are in
+    :mod:`feedback_miner.outcomes.tickets`. ``attributable_churn`` = (churn_rate -
     baseline_churn_rate) x customers mentioning, with its sign kept (negative: mentioners churn
     less); ``attributable_revenue`` = revenue of the churned mentioners x the attributable fraction
     (churn_rate - baseline) / churn_rate. q-values are Benjamini-Hochberg within two families,
     broad themes and sub-themes, over themes with at least ``cfg.min_customers`` customers.
-    The ranking formula is :func:`feedback_miner.outcomes.rank.priority_score`.
+    Evidence and the pain-point rule: :mod:`feedback_miner.outcomes.rank`; level and the value
+    list: :mod:`feedback_miner.outcomes.select`; quotes: :mod:`feedback_miner.outcomes.quotes`.
     """
     notes: list[str] = []
     th = themes.copy()
@@ -123,32 +159,72 @@ def link_outcomes(
     out = out.assign(**churn_cols)
     csat_cols, total_low = _low_scores(st, documents, out, sufficient, cfg, notes)
     out = out.assign(**csat_cols)
+    ticket_cols, ticket_totals, ticket_notes = ticket_metrics(st, documents, out, cfg)
+    out = out.assign(**ticket_cols)
+    notes.extend(ticket_notes)
 
-    pairs_time = _pairs_with_time(st, unit, set(ids))
-    trend, note = trend_by_theme(pairs_time, pd.DataFrame({"unit": unit, "created_at": st.get("created_at")}), ids)
+    trend, trend_days, note = trend_by_theme(_mentions_with_time(st, set(ids)), st.get("created_at"), ids,
+                                             cfg.trend_days)
     out["trend"] = trend.to_numpy()
     if note:
         notes.append(note)
 
     # Churn evidence must survive the adjustment: use the larger of the raw and adjusted q.
     out["churn_q_eff"] = np.where(out["adjusted_q"].notna(), np.fmax(out["churn_q"], out["adjusted_q"]), out["churn_q"])
-    churn_harm = (out["churn_rr"] > 1) & ((out["adjusted_or"] > 1) | out["adjusted_or"].isna())
-    q_harm = np.fmin(out["churn_q_eff"].where(churn_harm), out["low_csat_q"].where(out["low_csat_rr"] > 1))
-    out["evidence"] = evidence_level(out["n_customers"], q_harm, cfg.min_customers, cfg.alpha)
-    out["priority_score"] = priority_score(out, total_churned, total_low)
-    out.loc[~sufficient, "priority_score"] = np.nan
+    totals = {"churn": total_churned, "low_csat": total_low, **ticket_totals}
+    out["evidence"], out["evidence_basis"] = evidence_level(out, cfg.min_customers, cfg.alpha,
+                                                            cfg.negative_sentiment_max)
+    out["priority_score"] = priority_score(out, totals).where(sufficient)
+    out["main_outcome"] = main_outcomes(out, totals, cfg.alpha)
+    pain, theme_stats = _pain_table(out, unit.nunique(), cfg, notes)
+    values = value_table(out.set_index("theme_id"), cfg.min_customers, cfg.alpha, cfg.positive_sentiment_min)
+    low_docs = _low_docs(st, documents, cfg)
+    neg = pick_quotes(st, low_docs, pain["theme_id"].tolist(), "negative", cfg.quotes_per_theme)
+    pos = pick_quotes(st, low_docs, values["theme_id"].tolist(), "positive", cfg.quotes_per_theme)
+    pain["quotes"] = pd.Series([neg.get(t, []) for t in pain["theme_id"]], index=pain.index, dtype=object)
+    values["quotes"] = pd.Series([pos.get(t, []) for t in values["theme_id"]], index=values.index, dtype=object)
+    definitions = {"evidence": dict(EVIDENCE_LEVELS), "pain_point": PAIN_POINT_RULE,
+                   "trend": trend_definition(trend_days), "trend_days": trend_days,
+                   "repeat_window_days": cfg.repeat_window_days}
+    return OutcomeResult(pain, theme_stats, controls_used, notes, values, definitions)
 
-    ranked = out[out["is_broad"] & sufficient].sort_values(["priority_score", "theme_id"], ascending=[False, True])
-    out["rank"] = pd.Series(np.arange(1, len(ranked) + 1), index=ranked.index).reindex(out.index).astype("Int64")
+
+def _pain_table(
+    out: pd.DataFrame, n_units: int, cfg: OutcomesConfig, notes: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The listed pain points ranked (then the insufficient broad themes), and every theme's statistics."""
+    by_id = out.set_index("theme_id", drop=False).rename_axis(None)
+    listed = listed_pain_points(by_id, cfg.alpha)
+    labels = by_id["label"]
+    pain = by_id.loc[listed.index].join(listed)
+    pain["parent_label"] = pain["parent_id"].map(labels)
+    pain["driver_label"] = pain["driver_id"].map(labels)
+    # Pain points with no measured outcome come after the measured ones, by share of customers x negativity.
+    weak = pain["evidence"] == "weak"
+    negativity = ((1 - pain["sentiment_mean"]) / 2).clip(0, 1).fillna(0.5)
+    pain.loc[weak, "priority_score"] = 100 * pain["n_customers"] / max(n_units, 1) * negativity
+    pain = pain.assign(_weak=weak).sort_values(["_weak", "priority_score", "theme_id"],
+                                               ascending=[True, False, True]).drop(columns="_weak")
+    pain["rank"] = np.arange(1, len(pain) + 1)
+    insufficient = by_id[by_id["is_broad"] & (by_id["evidence"] == "insufficient")]
+    if len(insufficient):
+        notes.append(f"{len(insufficient)} theme(s) with fewer than {cfg.min_customers} customers: "
+                     "insufficient evidence, not judged")
+    pain = pd.concat([pain, insufficient.sort_values("n_customers", ascending=False)], ignore_index=True)
+    pain["rank"] = pain["rank"].astype("Int64")
+    pain["quotes"] = None
     columns = PAIN_POINT_COLUMNS + EXTRA_COLUMNS
-    theme_stats = out[["parent_id", *columns]].reset_index(drop=True)
-    pain = out[out["is_broad"]].sort_values(["rank", "n_customers"], ascending=[True, False], na_position="last")
-    if (~sufficient[out["is_broad"].to_numpy()]).any():
-        n_ins = int((~sufficient & out["is_broad"].to_numpy()).sum())
-        notes.append(
-            f"{n_ins} theme(s) with fewer than {cfg.min_customers} customers: insufficient evidence, not ranked"
-        )
-    return OutcomeResult(pain[columns].reset_index(drop=True), theme_stats, controls_used, notes)
+    stats = by_id.drop(columns=["rank"], errors="ignore").join(pain.set_index("theme_id")["rank"].dropna())
+    theme_stats = stats.reindex(columns=[c for c in columns if c != "quotes"]).reset_index(drop=True)
+    return pain.reindex(columns=columns).reset_index(drop=True), theme_stats
+
+
+def _low_docs(st: pd.DataFrame, documents: pd.DataFrame | None, cfg: OutcomesConfig) -> set[str]:
+    """doc_ids of the low-score responses (CSAT <= low_csat_max, NPS <= nps_detractor_max)."""
+    if documents is None or not len(documents) or not {"score", "score_scale"} <= set(documents.columns):
+        return set()
+    docs = response_outcomes(st, documents, cfg.low_csat_max, cfg.nps_detractor_max)
+    return set(docs.loc[docs["low"] == 1, "doc_id"])
 
 
 def _sentiment_mean(th: pd.DataFrame, st: pd.DataFrame, ids: list[str]) -> np.ndarray:
@@ -163,11 +239,12 @@ def _sentiment_mean(th: pd.DataFrame, st: pd.DataFrame, ids: list[str]) -> np.nd
     return s.groupby(s["theme_id"].astype(str))["sentiment"].mean().reindex(ids).to_numpy(float)
 
 
-def _pairs_with_time(st: pd.DataFrame, unit: pd.Series, ids: set[str]) -> pd.DataFrame:
+def _mentions_with_time(st: pd.DataFrame, ids: set[str]) -> pd.DataFrame:
+    """``theme_id, created_at``: one row per statement and theme it carries (broad or sub-theme)."""
     if "created_at" not in st:
-        return pd.DataFrame(columns=["unit", "theme_id", "created_at"])
+        return pd.DataFrame(columns=["theme_id", "created_at"])
     parts = [
-        pd.DataFrame({"unit": unit.to_numpy(), "theme_id": st[col].astype("string"), "created_at": st["created_at"]})
+        pd.DataFrame({"theme_id": st[col].astype("string"), "created_at": st["created_at"]})
         for col in ("theme_id", "subtheme_id")
         if col in st
     ]

@@ -128,3 +128,49 @@ def welch_difference(
     out = pd.DataFrame({"diff": diff, "diff_low": diff - half, "diff_high": diff + half})
     out.loc[bad, ["diff_low", "diff_high"]] = np.nan
     return out
+
+
+#: Draws from each group's bootstrap distribution of the median (cheap: no resampling is done).
+MEDIAN_DRAWS = 4000
+
+
+def bootstrap_medians(values: np.ndarray, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Draws from the exact bootstrap distribution of a sample's (lower) median.
+
+    The median of a resample of size n is its k-th order statistic, k = ceil(n / 2); it is at
+    most the j-th smallest value x_(j) exactly when at least k resampled values are, so
+    ``P(median* <= x_(j)) = P(Binomial(n, j / n) >= k)`` (Efron 1982). Drawing from that CDF gives
+    the same distribution as resampling ``n_draws`` times, at O(n) instead of O(n x n_draws).
+    """
+    x = np.sort(np.asarray(values, float))
+    n = len(x)
+    k = (n + 1) // 2
+    cdf = stats.binom.sf(k - 1, n, np.arange(1, n + 1) / n)
+    return x[np.minimum(np.searchsorted(cdf, rng.random(n_draws)), n - 1)]
+
+
+def median_ratio(all_values: np.ndarray, members: list[np.ndarray], alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
+    """Ratio of medians, group 1 over the rest, with a percentile bootstrap interval, per element.
+
+    ``all_values``: one strictly positive value per unit (e.g. hours to resolve a ticket); ``members[i]``:
+    the indices of element i's units (group 1); group 0 is every other unit. The interval is the
+    percentile interval of the ratio of two independent bootstrap medians (:func:`bootstrap_medians`),
+    ``p`` is the two-sided Mann-Whitney U test of group 1 against group 0. Returns ``median_1,
+    median_0, ratio, ratio_low, ratio_high, p``; NaN where a group has fewer than 2 units.
+    """
+    v = np.asarray(all_values, float)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for idx in members:
+        inside = np.zeros(len(v), dtype=bool)
+        inside[idx] = True
+        x1, x0 = v[inside], v[~inside]
+        if len(x1) < 2 or len(x0) < 2:
+            rows.append((np.nan,) * 6)
+            continue
+        m1, m0 = float(np.median(x1)), float(np.median(x0))
+        draws = np.log(bootstrap_medians(x1, MEDIAN_DRAWS, rng)) - np.log(bootstrap_medians(x0, MEDIAN_DRAWS, rng))
+        lo, hi = np.exp(np.quantile(draws, [alpha / 2, 1 - alpha / 2]))
+        p = stats.mannwhitneyu(x1, x0, alternative="two-sided", method="asymptotic").pvalue
+        rows.append((m1, m0, m1 / m0 if m0 > 0 else np.nan, lo, hi, p))
+    return pd.DataFrame(rows, columns=["median_1", "median_0", "ratio", "ratio_low", "ratio_high", "p"])
