@@ -343,7 +343,8 @@ class OutcomesConfig(_Section):
         "its mean sentiment is at or below this."
     )
     positive_sentiment_min: float = Field(
-        0.3, ge=-1, le=1, description="'What customers value' also lists themes with this mean sentiment or more."
+        0.3, ge=-1, le=1,
+        description="'What customers value' lists themes with no adverse effect and this mean sentiment or more."
     )
     quotes_per_theme: int = Field(3, ge=0, description="Quotes kept per pain point and per valued theme.")
 

@@ -296,6 +296,7 @@ def _manifest(n: Night) -> dict:
         # the head the config named (bundled / research / research-tuned / a path) and the vectors it reads
         "sentiment_model": f"'{cfg.sentiment.model}' head on {n.head.embedding_model} vectors",
         "controls_used": n.outcome.controls_used, "input_notes": n.input_notes, "outcome_notes": n.outcome.notes,
+        "outcome_definitions": n.outcome.definitions,
         "versions": _versions(),
     }
 
@@ -309,7 +310,7 @@ def report_stage(n: Night, info: dict, history: pd.DataFrame) -> None:
     _record_stages(n)
     n.manifest["finished_at"] = pd.Timestamp.now(tz="UTC").isoformat()
     report_input = build_report_input(n.manifest, n.themes, n.outcome.pain_points, n.statements, history,
-                                      documents=n.prep.documents, customers=n.ing.customers)
+                                      documents=n.prep.documents, customers=n.ing.customers, values=n.outcome.values)
     n.html = render_report(report_input, n.cfg.report)
     n.brief = render_brief(report_input, n.cfg.report)
     info.update(bytes=len(n.html))
@@ -322,6 +323,7 @@ def publish_stage(n: Night, tmp: Path) -> RunResult:
     write_outputs(tmp, {
         "documents.parquet": n.prep.documents, "statements.parquet": n.statements, "themes.csv": themes_out,
         "themes.parquet": jsonable(themes_out), "pain_points.csv": pain_points, "pain_points.json": pain_points,
+        "values.csv": n.outcome.values, "values.json": n.outcome.values,
         "quarantine.csv": n.ing.quarantine, "report.html": n.html, "pain_points.md": n.brief,
         "manifest.json": n.manifest,
     })

@@ -52,8 +52,9 @@ def write_outputs(tmp: Path, files: dict[str, object]) -> None:
         elif name.endswith(".csv"):
             jsonable(obj).to_csv(path, index=False)
         elif name.endswith(".json"):
+            # Nested cells (a pain point's quotes) stay JSON arrays here; CSV gets them as JSON text.
             payload = obj if isinstance(obj, dict | list) else json.loads(
-                jsonable(obj).to_json(orient="records", date_format="iso", double_precision=15))
+                obj.to_json(orient="records", date_format="iso", double_precision=15))
             path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         else:
             path.write_text(str(obj), encoding="utf-8")

@@ -17,9 +17,17 @@ import pandas as pd
 import pytest
 import yaml
 
-from feedback_miner.outcomes import PAIN_POINT_COLUMNS
 from feedback_miner.report import ReportInput
 from feedback_miner.report.data import as_mapping
+
+# The pain-point columns of runs before issue #20 (no ticket metrics, level, quotes): the sample
+# report input keeps them, so the report is tested on what older run folders hold.
+OLD_PAIN_POINT_COLUMNS = [
+    "rank", "theme_id", "label", "n_customers", "churn_rate", "baseline_churn_rate", "churn_rr", "churn_rr_low",
+    "churn_rr_high", "churn_p", "churn_q", "low_csat_rate", "low_csat_rr", "low_csat_rr_low", "low_csat_rr_high",
+    "low_csat_q", "adjusted_or", "adjusted_or_low", "adjusted_or_high", "sentiment_mean", "attributable_churn",
+    "attributable_revenue", "trend", "evidence",
+]
 
 if TYPE_CHECKING:
     from feedback_miner.config import Config
@@ -563,7 +571,7 @@ def _report_input(pii: ReportSample) -> ReportInput:
                 "insufficient evidence",
             ),
         ],
-        columns=list(PAIN_POINT_COLUMNS),
+        columns=OLD_PAIN_POINT_COLUMNS,
     )
 
     quotes = pd.DataFrame(

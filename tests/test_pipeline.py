@@ -120,3 +120,13 @@ def test_incremental_run_embeds_only_new_statements(job, tmp_path, sample_slice)
     broad_cur = set(cur.loc[cur["parent_id"].isna() & (cur["status"] != "faded"), "theme_id"])
     # Most themes keep their identity when 8% of the input is new.
     assert len(broad_prev & broad_cur) >= 0.7 * len(broad_prev)
+
+
+def test_store_written_by_an_older_version_takes_new_columns(tmp_path):
+    # A run of a newer version writes pain points with columns an older store's table lacks.
+    with RunStore(tmp_path / "s.duckdb") as store:
+        store.db.append_table("run_pain_points", pd.DataFrame({"run_id": ["r1"], "rank": [1]}))
+        store.db.append_table("run_pain_points", pd.DataFrame({"run_id": ["r2"], "rank": [2], "level": ["theme"]}))
+        rows = store.read_table("run_pain_points")
+    assert rows["run_id"].tolist() == ["r1", "r2"]
+    assert rows["level"].isna().tolist() == [True, False] and rows["level"].iloc[1] == "theme"

@@ -250,13 +250,40 @@ def test_brief(sample, report_sample):
     ]
     first = md.split("## 2.")[0]
     assert "868 customers" in first
-    assert "risk ratio 2.31 (95% CI 1.98–2.69), q <0.001" in first
-    assert "21.4% vs 9.3%" in first
-    assert first.count("  - “") == 2  # two quotes by default
+    # Runs before issue #20 carry no evidence basis: the ratios are shown as they are.
+    assert "risk ratio 2.31 (95% CI 1.98–2.69)" in first
+    assert first.count("- “") == 2  # two quotes by default
     assert "“I was charged twice" in first and "\\<EMAIL\\>.” (en)" in first
-    assert "Not ranked" in md and "Export to Excel/CSV (7)" in md
+    assert "Not judged" in md and "Export to Excel/CSV (7)" in md
+    assert "4,812 responses" in md  # no per-source counts in this manifest
     assert report_sample.email not in md
     assert "<script>" not in render_brief(sample, ReportConfig(), top=10)
+
+
+def test_brief_in_plain_words(sample):
+    """Issue #20: effects in words with their intervals, the driving sub-theme, the pain point's own quotes."""
+    pp = sample.pain_points.copy()
+    pp["evidence_basis"] = ["churn, low scores, time to resolution", "repeat contact"] + [""] * (len(pp) - 2)
+    pp["low_csat_baseline_rate"] = 0.2
+    pp["ttr_ratio"], pp["ttr_ratio_low"], pp["ttr_ratio_high"], pp["ttr_median_hours"] = 3.1, 2.4, 3.9, 62.0
+    pp["repeat_contact_rate"], pp["repeat_contact_baseline_rate"] = 0.42, 0.05
+    pp["repeat_contact_rr"], pp["repeat_contact_rr_low"], pp["repeat_contact_rr_high"] = 8.4, 5.0, 14.1
+    pp["main_outcome"] = "churn"
+    pp["driver_label"] = ["Renewal charged twice"] + [None] * (len(pp) - 1)
+    pp["driver_share"] = [0.45] + [None] * (len(pp) - 1)
+    pp["quotes"] = [[{"statement_id": "s1", "text": "Charged twice again.", "language": "en"}]] + [None] * (len(pp) - 1)
+    counts = {**sample.manifest["counts"], "inputs": {"surveys": {"valid": 3000}, "tickets": {"valid": 1812}}}
+    data = ReportInput(**{**sample.__dict__, "pain_points": pp, "manifest": {**sample.manifest, "counts": counts}})
+    md = render_brief(data, ReportConfig(), top=3)
+    first, second = md.split("## 2.")[0], md.split("## 2.")[1].split("## 3.")[0]
+    assert "3,000 survey answers and 1,812 support tickets" in md
+    assert "21.4% of these customers left, against 9.3% of the others: 2.3× as likely (95% CI 1.98–2.69)" in first
+    assert "customers wait 3.1× as long as on other tickets (median 2.6 days; 95% CI 2.40–3.90)" in first
+    assert "Driven mostly by “Renewal charged twice” (45% of the excess churn)" in first
+    assert "- “Charged twice again.” (en)" in first and "“I was charged twice" not in first
+    assert "42% had to contact us again within 14 days, against 5% on other themes" in second
+    assert "**Evidence:** strong (churn, low scores, time to resolution)" in first
+    assert "- _strong_:" in md and "Trend:" in md
 
 
 def test_cell_parsing_round_trips():

@@ -316,26 +316,33 @@ def _churn(
     else:
         notes.append("no revenue column: attributable_revenue not computed")
 
-    # Adjusted model on the broad themes frequent enough to estimate (events and non-events on both sides).
+    # Adjusted models, one over the broad themes and one over the sub-themes (a sub-theme's raw link
+    # must survive the same adjustment as a broad theme's), on the themes frequent enough to estimate
+    # (churners and non-churners on both sides).
     n0, c = total - n1, events - a
-    eligible = out["is_broad"].to_numpy() & sufficient & (a > 0) & (a < n1) & (n0 >= cfg.min_customers) & (c > 0)
-    model_ids = [t for t, ok in zip(ids, eligible, strict=True) if ok]
-    skipped = int((out["is_broad"].to_numpy() & sufficient & ~eligible).sum())
-    if skipped:
-        notes.append(
-            f"adjusted model: {skipped} broad theme(s) left out (no churner or no non-churner among mentioners)"
-        )
-    indicators = indicator_matrix(pairs, y.index, model_ids)
     X_controls, controls_used, control_notes = control_matrix(cust, cfg.controls, cfg.min_customers)
     notes.extend(control_notes)
     X_controls.index = y.index
-    adj = fit_adjusted(y.to_numpy(), indicators, X_controls, controls_used, cfg.alpha, cfg.bootstrap, cfg.seed)
-    notes.extend(adj.notes)
-    notes.append(f"adjusted model ({adj.method}) controls: {', '.join(controls_used) or 'none'}")
-    table = adj.table.set_index("theme_id").reindex(ids)
-    for col in ("adjusted_or", "adjusted_or_low", "adjusted_or_high", "adjusted_p"):
-        cols[col] = table[col].to_numpy(float)
-    cols["adjusted_q"] = bh_qvalues(cols["adjusted_p"])
+    is_broad = out["is_broad"].to_numpy()
+    for family, name in ((is_broad, "broad theme"), (~is_broad, "sub-theme")):
+        eligible = family & sufficient & (a > 0) & (a < n1) & (n0 >= cfg.min_customers) & (c > 0)
+        model_ids = [t for t, ok in zip(ids, eligible, strict=True) if ok]
+        skipped = int((family & sufficient & ~eligible).sum())
+        if skipped:
+            notes.append(
+                f"adjusted model: {skipped} {name}(s) left out (no churner or no non-churner among mentioners)"
+            )
+        if not model_ids:
+            continue
+        indicators = indicator_matrix(pairs, y.index, model_ids)
+        adj = fit_adjusted(y.to_numpy(), indicators, X_controls, controls_used, cfg.alpha, cfg.bootstrap, cfg.seed)
+        notes.extend(adj.notes)
+        notes.append(f"adjusted model of the {name}s ({adj.method}) controls: {', '.join(controls_used) or 'none'}")
+        table = adj.table.set_index("theme_id").reindex(ids)
+        for col in ("adjusted_or", "adjusted_or_low", "adjusted_or_high", "adjusted_p"):
+            cols[col] = np.where(family, table[col].to_numpy(float), cols[col])
+        cols["adjusted_q"] = np.where(family, bh_qvalues(np.where(family, cols["adjusted_p"], np.nan)),
+                                      cols["adjusted_q"])
     return cols, events, controls_used
 
 

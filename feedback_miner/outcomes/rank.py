@@ -41,7 +41,7 @@ OUTCOMES = (
 #: Evidence levels, strongest first, with the definition shown in the report and the brief.
 EVIDENCE_LEVELS = {
     "strong": "an adverse effect (churn, low scores, time to resolution, repeat contact or reopened tickets "
-    "above 1) with q < 0.01 and its 95% interval above 1",
+    "above 1) with q below 0.01 and its 95% interval above 1",
     "moderate": "an adverse effect with its 95% interval above 1 and q below outcomes.alpha (0.05 by default), "
     "so that among many themes few are flagged by chance",
     "weak": "no outcome could be measured for the theme; it is strongly negative (mean sentiment at or below "

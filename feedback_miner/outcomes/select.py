@@ -8,10 +8,11 @@
   the largest share as ``driver_id`` (when that share is at least :data:`DRIVER_SHARE`). A pain
   sub-theme whose parent is not listed, or which is adverse on an outcome its parent is not, is
   listed on its own.
-* **What customers value**: broad themes with enough customers, no adverse effect and a positive
-  mean sentiment that either go with fewer low scores or less churn (ratio below 1 with its
-  interval below 1) or are clearly positive (mean sentiment at least ``positive_sentiment_min``).
-  Protective ones first, then by customers.
+* **What customers value**: broad themes with enough customers, no adverse effect and a clearly
+  positive mean sentiment (at least ``positive_sentiment_min``; a theme that merely goes with fewer
+  low scores may be neutral, e.g. ticket subjects answered on another scale). Those that also go
+  with fewer low scores or less churn (ratio and interval below 1, q below alpha: ``protective_basis``)
+  come first, then by customers.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def listed_pain_points(stats: pd.DataFrame, alpha: float) -> pd.DataFrame:
         replacing = [k for k in share.index if share[k] >= REPLACE_SHARE and main and adverse_on[main][k]
                      and kids.loc[k, "evidence"] in PAIN_LEVELS]
         for k in replacing:
-            rows.append({"theme_id": k, "level": "sub-theme", "replaces": tid, "replaces_share": share[k]})
+            # Other sub-themes may offset part of the parent's excess: a share above 1 reads as "all of it".
+            rows.append({"theme_id": k, "level": "sub-theme", "replaces": tid, "replaces_share": min(share[k], 1.0)})
         if not replacing:
             top = share.idxmax() if len(share) and share.max() >= DRIVER_SHARE else None
             rows.append({"theme_id": tid, "level": "theme", "driver_id": top,
@@ -95,13 +97,12 @@ def outcome_name(key: str) -> str:
 def value_table(stats: pd.DataFrame, min_customers: int, alpha: float, positive_sentiment_min: float) -> pd.DataFrame:
     """What customers value (see the module docstring); columns :data:`VALUE_COLUMNS` except ``quotes``."""
     s = stats[stats["is_broad"] & (stats["n_customers"] >= min_customers) & (stats["evidence"] == "none")]
-    s = s[s["sentiment_mean"] > 0]
+    s = s[s["sentiment_mean"] >= positive_sentiment_min]
     basis = pd.Series("", index=s.index)
     for effect, name in (("low_csat_rr", "fewer low scores"), ("churn_rr", "less churn")):
-        protective = (s[effect] < 1) & ((s[effect + "_high"] < 1) | (s[effect.replace("_rr", "_q")] < alpha))
-        basis = basis.where(~protective.fillna(False), basis.str.cat([name] * len(s), sep=", ").str.strip(", "))
-    clearly = s["sentiment_mean"] >= positive_sentiment_min
-    s = s.assign(protective_basis=basis)[(basis != "") | clearly]
+        protective = ((s[effect] < 1) & (s[effect + "_high"] < 1) & (s[effect.replace("_rr", "_q")] < alpha))
+        basis = basis.where(~protective.fillna(False), (basis + ", " + name).str.lstrip(", "))
+    s = s.assign(protective_basis=basis)
     s = s.assign(_p=(s["protective_basis"] != "").astype(int)).sort_values(
         ["_p", "n_customers", "sentiment_mean"], ascending=False)
     return s.reset_index().reindex(columns=[c for c in VALUE_COLUMNS if c != "quotes"])

@@ -115,8 +115,11 @@ def _tickets(statements: pd.DataFrame, documents: pd.DataFrame | None) -> pd.Dat
     t = t.drop_duplicates("doc_id").set_index("doc_id")
     created = pd.to_datetime(t["created_at"], utc=True, errors="coerce")
     extra = t["attributes"].map(_json_object) if "attributes" in t else pd.Series([{}] * len(t), index=t.index)
-    resolved = t["resolved_at"] if "resolved_at" in t else extra.map(lambda a: a.get("resolved_at"))
-    resolved = pd.to_datetime(resolved, utc=True, errors="coerce", format="mixed")
+    # Stores written before resolved_at became a column kept it among the extra columns.
+    from_extra = pd.to_datetime(extra.map(lambda a: a.get("resolved_at")), utc=True, errors="coerce", format="mixed")
+    resolved = from_extra
+    if "resolved_at" in t:
+        resolved = pd.to_datetime(t["resolved_at"], utc=True, errors="coerce").fillna(from_extra)
     hours = (resolved - created).dt.total_seconds() / 3600
     return pd.DataFrame(
         {

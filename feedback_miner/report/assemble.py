@@ -61,9 +61,9 @@ def _quotes(themes: pd.DataFrame, statements: pd.DataFrame) -> pd.DataFrame:
 
 def build_report_input(manifest: dict, themes: pd.DataFrame, pain_points: pd.DataFrame,
                        statements: pd.DataFrame, history: pd.DataFrame, documents: pd.DataFrame | None = None,
-                       customers: pd.DataFrame | None = None) -> ReportInput:
+                       customers: pd.DataFrame | None = None, values: pd.DataFrame | None = None) -> ReportInput:
     """Collect what the report shows from the run's tables (documents and customers feed the
-    page's score and customer-attribute filters and its heat maps)."""
+    page's score and customer-attribute filters and its heat maps; values: what customers value)."""
     methods = {
         "embedding_model": manifest.get("embedding_model"),
         "sentiment_model": manifest.get("sentiment_model"),
@@ -75,7 +75,8 @@ def build_report_input(manifest: dict, themes: pd.DataFrame, pain_points: pd.Dat
                        pain_points=pain_points, quotes=_quotes(themes, statements), history=history,
                        changes=theme_changes(themes, history), methods=methods, statements=statements,
                        documents=pd.DataFrame() if documents is None else documents,
-                       customers=pd.DataFrame() if customers is None else customers)
+                       customers=pd.DataFrame() if customers is None else customers,
+                       values=pd.DataFrame() if values is None else values)
 
 
 def rebuild_report(cfg: Config, run_id: str = "latest") -> Path:
@@ -96,7 +97,9 @@ def rebuild_report(cfg: Config, run_id: str = "latest") -> Path:
         extra = [c for c in full.columns if c not in themes.columns]
         themes = themes.merge(full[["theme_id", *extra]], on="theme_id", how="left")
     # Customers are not kept in the store: a rebuilt report has no segment/plan filters or heat maps.
-    report_input = build_report_input(manifest, themes, pains, statements, history, documents=documents)
+    values = pd.read_json(run_dir / "values.json") if (run_dir / "values.json").exists() else None
+    report_input = build_report_input(manifest, themes, pains, statements, history, documents=documents,
+                                      values=values)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "report.html").write_text(render_report(report_input, cfg.report), encoding="utf-8")
     (run_dir / "pain_points.md").write_text(render_brief(report_input, cfg.report), encoding="utf-8")

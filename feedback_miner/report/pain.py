@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from feedback_miner.config import ReportConfig
-from feedback_miner.report import charts
+from feedback_miner.report import brief, charts
 from feedback_miner.report.data import (
     PAIN_POINT_COLUMNS,
     ReportInput,
@@ -30,6 +30,7 @@ from feedback_miner.report.data import (
 
 def pain_table(data: ReportInput, cfg: ReportConfig, theme_rows: dict[str, dict], quotes: dict) -> dict[str, Any]:
     pp = data.pain_points if data.pain_points is not None else pd.DataFrame()
+    repeat_days = brief.definitions(data.manifest or {})["repeat_window_days"]
     cols = {
         "churn": has(pp, "churn_rr"),
         "churn_rate": has(pp, "churn_rate"),
@@ -79,8 +80,12 @@ def pain_table(data: ReportInput, cfg: ReportConfig, theme_rows: dict[str, dict]
             else None,
             csat_ci=fmt_ci(r.get("low_csat_rr_low"), r.get("low_csat_rr_high")),
             adjusted_ci=fmt_ci(r.get("adjusted_or_low"), r.get("adjusted_or_high")),
-            quote=(quotes.get(tid) or quotes.get(root) or [None])[0],
+            # The pain point's own quotes (negative, near its centre); the theme's examples for older runs.
+            quotes=brief.quotes_of(r.get("quotes")) or quotes.get(tid) or quotes.get(root) or [],
+            effects=brief.effect_lines(r, repeat_days, cfg.currency),
+            level_note=brief.level_note(r),
         )
+        row["quote"] = (row["quotes"] or [None])[0]
         is_ranked = row["rank"] is not None and row["evidence_class"] != "insufficient"
         (ranked if is_ranked else unranked).append(row)
     ranked.sort(key=lambda r: r["rank"])

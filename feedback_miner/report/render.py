@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from feedback_miner.config import ReportConfig
-from feedback_miner.report import charts
+from feedback_miner.report import brief, charts
 from feedback_miner.report.data import (
     ReportInput,
     anchor,
@@ -160,6 +160,8 @@ def _overview(data: ReportInput, theme_rows: dict[str, dict]) -> dict[str, Any]:
         "n_subthemes": sum(1 for t, r in theme_rows.items() if parent_of(r) and not is_outlier(t)),
         "unthemed": outlier_n,
         "changes": {k: change_items(k) for k in ("emerging", "growing", "fading")},
+        "first_run": brief.first_run(data.history, text(m.get("run_id"))),
+        "sources": brief.source_words(m),
     }
 
 
@@ -307,6 +309,7 @@ def build_context(data: ReportInput, cfg: ReportConfig, interactive: bool = True
         "table": _theme_table(rows, pain, sections),
         "page": page,
         "values": _values(data, rows),
+        "definitions": brief.definitions(data.manifest or {}),
         "methods": _methods(data),
         "quotes": quotes,
         "max_quotes": cfg.max_quotes,
@@ -354,4 +357,5 @@ def render_brief(data: ReportInput, cfg: ReportConfig | None = None, top: int = 
     ctx = build_context(data, cfg, interactive=False)
     ctx["top_n"] = top
     ctx["brief_quotes"] = cfg.brief_quotes
+    ctx["values"] = brief.value_rows(data.values)  # with the reason in words and the quotes
     return _env("md").get_template("pain_points.md.j2").render(**ctx)

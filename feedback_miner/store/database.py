@@ -60,9 +60,17 @@ class Database:
             self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _df')
 
     def append_table(self, name: str, df: pd.DataFrame) -> None:
-        """Append rows by column name (a frame table is created from the frame's schema the first time)."""
+        """Append rows by column name (a frame table is created from the frame's schema the first time).
+
+        Columns new to the table (a newer version writes more) are added to it first, so a store
+        written by an older version keeps working; its older rows read them as null.
+        """
         with self.registered("_df", df):
             if self.has_table(name):
+                have = {r[0] for r in self.con.execute(f'DESCRIBE "{name}"').fetchall()}
+                for col, typ, *_ in self.con.execute("DESCRIBE SELECT * FROM _df").fetchall():
+                    if col not in have:
+                        self.con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{col}" {typ}')
                 self.con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM _df')
             else:
                 self.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
