@@ -152,3 +152,16 @@ def test_exact_bootstrap_median_matches_resampling():
     assert np.allclose(np.quantile(exact, [0.025, 0.5, 0.975]), np.quantile(brute, [0.025, 0.5, 0.975]), rtol=0.05)
     res = median_ratio(np.concatenate([x * 3, x]), [np.arange(51)], seed=0).iloc[0]
     assert res["ratio"] == pytest.approx(3.0) and res["ratio_low"] < 3 < res["ratio_high"] and res["p"] < 0.001
+
+
+def test_ticket_documents_carry_resolved_at(root):
+    from feedback_miner.config import load_config
+    from feedback_miner.ingest import ingest
+
+    docs = ingest(load_config(root / "configs" / "demo.yaml")).documents
+    tickets = docs[docs["source"] == "ticket"]
+    # The sample's open tickets have no resolved_at; the others do, after their creation.
+    assert 0.5 < tickets["resolved_at"].notna().mean() < 1
+    done = tickets.dropna(subset=["resolved_at"])
+    assert (done["resolved_at"] >= done["created_at"]).all()
+    assert docs.loc[docs["source"] == "survey", "resolved_at"].isna().all()
