@@ -21,6 +21,7 @@ from feedback_miner.outcomes.rank import (
 from feedback_miner.outcomes.select import VALUE_COLUMNS, listed_pain_points, main_outcomes, value_table
 from feedback_miner.outcomes.stats import bh_qvalues, risk_table, welch_difference
 from feedback_miner.outcomes.tables import (
+    NO_THEME,
     counts_by_theme,
     customer_outcomes,
     indicator_matrix,
@@ -206,7 +207,8 @@ def _pain_table(
     pain = pain.assign(_weak=weak).sort_values(["_weak", "priority_score", "theme_id"],
                                                ascending=[True, False, True]).drop(columns="_weak")
     pain["rank"] = np.arange(1, len(pain) + 1)
-    insufficient = by_id[by_id["is_broad"] & (by_id["evidence"] == "insufficient")]
+    # "other" (statements in no theme) is no theme: never listed, not even as "not judged".
+    insufficient = by_id[by_id["is_broad"] & (by_id["evidence"] == "insufficient") & ~by_id["theme_id"].isin(NO_THEME)]
     if len(insufficient):
         notes.append(f"{len(insufficient)} theme(s) with fewer than {cfg.min_customers} customers: "
                      "insufficient evidence, not judged")

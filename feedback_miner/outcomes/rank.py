@@ -24,11 +24,19 @@ class Outcome:
     high: str
     q: str
     excess: str  # adverse events (or ticket-equivalents) in excess among the theme's units
+    priority_q: str = ""  # q weighting the priority, when not ``q``
+
+    @property
+    def weight_q(self) -> str:
+        return self.priority_q or self.q
 
 
 #: The outcomes, in the order the brief lists them.
 OUTCOMES = (
-    Outcome("churn", "churn", "churn_rr", "churn_rr_low", "churn_rr_high", "churn_q_eff", "attributable_churn"),
+    # Churn's priority uses the larger of the raw and adjusted q: a theme that only looks bad
+    # because of who mentions it falls back.
+    Outcome("churn", "churn", "churn_rr", "churn_rr_low", "churn_rr_high", "churn_q", "attributable_churn",
+            "churn_q_eff"),
     Outcome("low_csat", "low scores", "low_csat_rr", "low_csat_rr_low", "low_csat_rr_high", "low_csat_q",
             "attributable_low_csat"),
     Outcome("ttr", "time to resolution", "ttr_ratio", "ttr_ratio_low", "ttr_ratio_high", "ttr_q", "ttr_excess"),
@@ -43,7 +51,8 @@ EVIDENCE_LEVELS = {
     "strong": "an adverse effect (churn, low scores, time to resolution, repeat contact or reopened tickets "
     "above 1) with q below 0.01 and its 95% interval above 1",
     "moderate": "an adverse effect with its 95% interval above 1 and q below outcomes.alpha (0.05 by default), "
-    "so that among many themes few are flagged by chance",
+    "so that among many themes few are flagged by chance; for churn, the odds ratio adjusted for the customer "
+    "controls must stay above 1 too",
     "weak": "no outcome could be measured for the theme; it is strongly negative (mean sentiment at or below "
     "outcomes.negative_sentiment_max) and mentioned by enough customers",
     "none": "no adverse effect found (null or protective): never a pain point",
@@ -59,17 +68,19 @@ PAIN_LEVELS = ("strong", "moderate", "weak")
 
 
 def adverse(stats: pd.DataFrame, outcome: Outcome, alpha: float) -> pd.Series:
-    """Effect above 1 with its interval above 1 and q below ``alpha`` (churn: and not explained away by the
-    adjusted model, whose odds ratio must then be above 1 with the same evidence).
+    """Effect above 1 with its interval above 1 and q below ``alpha``; churn must also survive the
+    adjusted model where the theme is in it (adjusted odds ratio with its interval above 1).
 
-    Both: the interval alone is unadjusted for the number of themes (one in 40 null themes has its
-    95% interval above 1), the q-value alone may disagree with the interval's method.
+    Both interval and q: the interval alone is unadjusted for the number of themes (one in 40 null
+    themes has its 95% interval above 1), the q-value alone may disagree with the interval's method.
+    The adjusted model confirms the direction once the raw link is a discovery (its own q, over
+    many correlated indicators, would ask for the same discovery twice).
     """
     if outcome.effect not in stats:
         return pd.Series(False, index=stats.index)
     hit = (stats[outcome.effect] > 1) & (stats[outcome.low] > 1) & (stats[outcome.q] < alpha)
     if outcome.key == "churn" and "adjusted_or" in stats:
-        adjusted = (stats["adjusted_or"] > 1) & (stats["adjusted_or_low"] > 1) & (stats["adjusted_q"] < alpha)
+        adjusted = (stats["adjusted_or"] > 1) & (stats["adjusted_or_low"] > 1)
         hit &= stats["adjusted_or"].isna() | adjusted
     return hit.fillna(False)
 
@@ -162,7 +173,7 @@ def priority_score(stats: pd.DataFrame, totals: dict[str, float]) -> pd.Series:
         if total <= 0 or o.excess not in stats:
             continue
         share = stats[o.excess].clip(lower=0) / total
-        impact += (share * confidence(stats[o.q])).fillna(0.0)
+        impact += (share * confidence(stats[o.weight_q])).fillna(0.0)
     negativity = ((1 - stats["sentiment_mean"]) / 2).clip(0, 1).fillna(0.5)
     growth = 1 + 0.5 * stats["trend"].clip(-1, 1).fillna(0.0)
     return 100 * impact * (0.5 + negativity) * growth
@@ -174,7 +185,7 @@ def outcome_components(stats: pd.DataFrame, totals: dict[str, float]) -> pd.Data
     for o in OUTCOMES:
         total = totals.get(o.key, 0.0)
         ok = total > 0 and o.excess in stats
-        out[o.key] = (stats[o.excess].clip(lower=0) / total * confidence(stats[o.q])).fillna(0.0) if ok else 0.0
+        out[o.key] = (stats[o.excess].clip(lower=0) / total * confidence(stats[o.weight_q])).fillna(0.0) if ok else 0.0
     return out
 
 
