@@ -331,21 +331,12 @@ class OutcomesConfig(_Section):
         "Each costs one penalized fit (~0.5 s at 20k customers x 150 themes).",
     )
     seed: int = Field(0, description="Seed of the bootstrap.")
-    repeat_window_days: int = Field(
-        14, ge=1, description="Two tickets of one customer on one theme this many days apart or less: a repeat contact."
-    )
-    trend_days: int | None = Field(
-        None, ge=1, description="Trend: share of statements in the last N days vs the N days before; None: half "
-        "the span of the window."
-    )
-    negative_sentiment_max: float = Field(
-        -0.5, ge=-1, le=1, description="A theme with no measurable outcome is a pain point (evidence 'weak') when "
-        "its mean sentiment is at or below this."
-    )
-    positive_sentiment_min: float = Field(
-        0.3, ge=-1, le=1,
-        description="'What customers value' lists themes with no adverse effect and this mean sentiment or more."
-    )
+    repeat_window_days: int = Field(14, ge=1, description="Repeat contact: a second ticket on the theme within N days.")
+    trend_days: int | None = Field(None, ge=1, description="Trend: last N days vs the N before; None: half the span.")
+    negative_sentiment_max: float = Field(-0.5, ge=-1, le=1, description="A theme with no measurable outcome is a "
+                                          "pain point (evidence 'weak') when its mean sentiment is at most this.")
+    positive_sentiment_min: float = Field(0.3, ge=-1, le=1, description="'What customers value' lists themes with "
+                                          "no adverse effect and this mean sentiment or more.")
     quotes_per_theme: int = Field(3, ge=0, description="Quotes kept per pain point and per valued theme.")
 
 
