@@ -162,8 +162,9 @@ def run_lengths(values: pd.Series) -> list[int]:
 
 
 def sample_quotes(facts: pd.DataFrame, per_group: int = 2, per_leaf: int = 40, seed: int = 0) -> pd.DataFrame:
-    """Quotes per leaf: the ``per_group`` most central statements of each language x source x
-    score band x sentiment group (so a filter on any of them still shows some), at most ``per_leaf``.
+    """Quotes per leaf, at most ``per_leaf``: the most central statements of each language x
+    source x score band x sentiment group, the leaf's budget shared evenly over its groups (at
+    least ``per_group`` each), so that a filter on any of them still shows some.
 
     Centrality is the themes stage's ``similarity`` to the centroid where present (random
     otherwise); duplicates, non-answers and very short or very long statements are skipped.
@@ -181,12 +182,13 @@ def sample_quotes(facts: pd.DataFrame, per_group: int = 2, per_leaf: int = 40, s
     polarity = f["sentiment_label"].fillna("") if "sentiment_label" in f else ""
     f = f.assign(_rank=rank.fillna(-1.0), _pol=polarity).sort_values("_rank", ascending=False, kind="stable")
     groups = ["leaf", "language", "source", *(["score"] if "score" in f else []), "_pol"]
-    # A few candidates per group first (cheap), then each text once per leaf.
-    f = f.groupby(groups, sort=False).head(4 * per_group).drop_duplicates(["leaf", "text"])
-    picked = f.groupby(groups, sort=False).head(per_group)
+    # At most per_leaf candidates per group first (cheap), then each text once per leaf.
+    f = f.groupby(groups, sort=False).head(per_leaf).drop_duplicates(["leaf", "text"])
+    f = f.assign(_turn=f.groupby(groups, sort=False).cumcount())
+    n_groups = f[f["_turn"] == 0].groupby("leaf").size()
+    quota = np.maximum(per_group, np.ceil(per_leaf / f["leaf"].map(n_groups)))
     # Within a leaf, round-robin over the groups (best of each first) before cutting to per_leaf.
-    picked = picked.assign(_turn=picked.groupby(groups, sort=False).cumcount())
-    picked = picked.sort_values(["_turn", "_rank"], ascending=[True, False], kind="stable")
+    picked = f[f["_turn"] < quota].sort_values(["_turn", "_rank"], ascending=[True, False], kind="stable")
     return picked.groupby("leaf", sort=False).head(per_leaf).drop(columns=["_rank", "_turn", "_pol"])
 
 
