@@ -157,10 +157,13 @@ class PrepareConfig(_Section):
 
     languages: list[str] = Field(["en", "it", "fr", "ro"], description="Languages to detect (ISO 639-1); "
                                  "texts in others are kept and counted as out-of-set.")
-    redact_pii: bool = Field(True, description="Replace e-mails, phones, cards, IBANs, IPs with typed placeholders.")
+    redact_pii: bool = Field(True, description="Replace e-mails, phones, cards, IBANs, national ids, account "
+                             "numbers, addresses, IPs with typed placeholders (docs/pii.md).")
     redact_names: bool = Field(True, description="Also replace person names (<PERSON>).")
     keep_raw_text: bool = Field(False, description="Opt out of redaction and store raw text; only for data "
                                 "that is already anonymised.")
+    drop_attributes: list[str] = Field([], description="Extra input columns never stored (case-insensitive); "
+                                       "the other extra columns are redacted like the texts.")
     min_language_chars: int = Field(12, ge=1, description="Shorter texts get language 'und'.")
     min_statement_chars: int = Field(15, ge=1, description="Shorter fragments merge with a neighbour.")
     max_statement_chars: int = Field(300, ge=20, description="Longer sentences split at clause boundaries.")

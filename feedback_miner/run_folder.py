@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from feedback_miner.report.spreadsheet import formula_safe
+
 
 def new_run_id(now: pd.Timestamp) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
@@ -50,7 +52,7 @@ def write_outputs(tmp: Path, files: dict[str, object]) -> None:
         if name.endswith(".parquet"):
             obj.to_parquet(path, index=False)
         elif name.endswith(".csv"):
-            jsonable(obj).to_csv(path, index=False)
+            formula_safe(jsonable(obj)).to_csv(path, index=False)  # no cell a spreadsheet would run
         elif name.endswith(".json"):
             # Nested cells (a pain point's quotes) stay JSON arrays here; CSV gets them as JSON text.
             payload = obj if isinstance(obj, dict | list) else json.loads(

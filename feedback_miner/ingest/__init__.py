@@ -23,6 +23,7 @@ from feedback_miner.ingest.sources import (
     check_tickets,
 )
 from feedback_miner.ingest.summary import linkage, refusal
+from feedback_miner.prepare.pii import redact_texts
 
 __all__ = ["IngestResult", "InputError", "ingest"]
 
@@ -122,5 +123,8 @@ def ingest(cfg: Config, since: pd.Timestamp | None = None, stop_on_refusal: bool
         ref = latest if pd.notna(latest) else pd.Timestamp.now(tz="UTC")
         customers["tenure_days"] = (ref - customers["signup_at"]).dt.days
     q = pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS)
+    if len(q) and cfg.prepare.redact_pii and not cfg.prepare.keep_raw_text:
+        # A rejected value or a broken line is raw input: it is redacted like the texts before it is kept.
+        q["value"] = redact_texts(q["value"].astype(str).tolist(), names=cfg.prepare.redact_names)
     return IngestResult(documents=documents, customers=customers, quarantine=q, fingerprints=prints,
                         counts=counts, skipped=skipped, unlinked=linkage(documents, customers), refused=refused)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from feedback_miner.ingest.readers import FILE, ROW
 from feedback_miner.ingest.values import date_range_reasons, normalize_ids, parse_dates, parse_money
+from feedback_miner.prepare.pii import pseudonymous_id
 
 # kept: the row went on and only the named field was emptied or cut (a note, not a rejection).
 QUARANTINE_COLUMNS = ["source", "file", "row", "column", "reason", "value", "kept"]
@@ -165,7 +166,8 @@ def _customer_ids(c: RowChecker, col: str | None) -> pd.Series:
     # Anonymous rows keep no customer (None), not an empty string that would look like an id;
     # NaN-like spellings are anonymous too (they would merge every such row into one customer).
     ids = normalize_ids(c.df[col]) if col in c.df else pd.Series("", index=c.df.index)
-    return ids.replace("", None).astype(object)
+    # An id that is an e-mail or a phone is replaced by its hash in every source (linkage kept).
+    return ids.replace("", None).astype(object).map(pseudonymous_id, na_action="ignore")
 
 
 def _content_hash(subject: pd.Series, text: pd.Series) -> pd.Series:
@@ -257,7 +259,7 @@ def check_customers(df: pd.DataFrame, cols: dict[str, str | None], rules: Rules 
     revenue = revenue.where(revenue >= 0)
     c.unique_ids(ids, cols["customer_id"])
     out = pd.DataFrame({
-        "customer_id": ids,
+        "customer_id": ids.map(pseudonymous_id),
         "churned": churn_raw.isin(_TRUE),
         "churned_at": churned_at,
         "segment": c.text(cols["segment"]).replace("", None),

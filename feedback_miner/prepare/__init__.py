@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,12 +39,15 @@ from feedback_miner.prepare.language import UNDETERMINED, LanguageDetector
 from feedback_miner.prepare.pii import (
     KINDS,
     NER_PIPELINES,
+    PLACEHOLDER,
     NameSpans,
     PatternRedactor,
     apply_person_spans,
+    attribute_kind,
     find_person_spans,
     load_ner,
     redact_name_patterns,
+    redact_texts,
 )
 from feedback_miner.prepare.segment import Segmenter
 
@@ -172,9 +174,9 @@ def redact_and_detect(
     both = redactor.redact_many(subjects + bodies, urls=True, pii=redact)
     subjects, bodies = both[:n], both[n:]
     counts_pii: Counter[str] = redactor.counts_
-    if redact and "attributes" in docs:
-        # Extra columns of the user's file ride along as JSON; an e-mail or phone column must not leak.
-        docs["attributes"] = _redact_attributes(docs["attributes"].tolist(), redactor)
+    if "attributes" in docs:
+        # Extra columns of the user's file ride along as JSON; a name, address or e-mail column must not leak.
+        docs["attributes"] = _redact_attributes(docs["attributes"].tolist(), cfg, counts_pii, redact)
     if redact and cfg.redact_names:
         subjects = [redact_name_patterns(s, counts_pii) if s else s for s in subjects]
         bodies = [redact_name_patterns(b, counts_pii) if b else b for b in bodies]
@@ -292,25 +294,39 @@ def prepare_counts(
     }
 
 
-_PII_HINT = re.compile(r"@|\d[\d ().+-]{6,}\d")
+def _redact_attributes(values: list, cfg: PrepareConfig, counts: Counter[str], redact: bool) -> list:
+    """The extra columns (JSON objects): ``drop_attributes`` removed, every string value redacted.
 
-
-def _redact_attributes(values: list, redactor: PatternRedactor) -> list:
-    """Redact the string values of JSON attribute objects that look like they may hold PII."""
-    out = list(values)
+    A column named like a person's name or an address is replaced whole (a surname alone or a city
+    has no pattern); the others go through the same rule-based redaction as the texts.
+    """
+    drop = {c.lower() for c in cfg.drop_attributes}
+    objs: dict[int, dict] = {}
+    cells: list[tuple[int, str]] = []
     for i, v in enumerate(values):
-        if not isinstance(v, str) or not _PII_HINT.search(v):
+        if not isinstance(v, str) or v in ("", "{}"):
             continue
         try:
             obj = json.loads(v)
         except ValueError:
-            out[i] = redactor.redact_many([v])[0]
-            continue
-        if isinstance(obj, dict):
-            keys = [k for k, x in obj.items() if isinstance(x, str)]
-            for k, red in zip(keys, redactor.redact_many([obj[k] for k in keys]), strict=True):
-                obj[k] = red
-            out[i] = json.dumps(obj, ensure_ascii=False)
+            obj = {"value": v}
+        if not isinstance(obj, dict):
+            obj = {"value": v}
+        objs[i] = obj = {k: x for k, x in obj.items() if k.lower() not in drop}
+        for k, x in obj.items():
+            kind = attribute_kind(k)
+            if redact and kind and isinstance(x, str) and x.strip():
+                obj[k] = PLACEHOLDER[kind]
+                counts[kind] += 1
+            elif redact and isinstance(x, str):
+                cells.append((i, k))
+    if cells:
+        texts = redact_texts([objs[i][k] for i, k in cells], names=cfg.redact_names, counts=counts)
+        for (i, k), red in zip(cells, texts, strict=True):
+            objs[i][k] = red
+    out = list(values)
+    for i, obj in objs.items():
+        out[i] = json.dumps(obj, ensure_ascii=False)
     return out
 
 

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import CountVectorizer
 
+from feedback_miner.prepare.pii import PLACEHOLDER_RE
+
 # At most one language's pipeline at a time: each holds 100-250 MB of lookup tables, and callers
 # work language by language, so keeping all of them only raises the job's peak memory.
 _LOADED: dict[str, object] = {}
@@ -50,7 +52,8 @@ def lemma_tokens(texts: Sequence[str], lang: str) -> list[list[str]]:
     # The shared vocab would keep every new word form (order numbers, typos, names) for the life of
     # the process: a memory zone frees them when the texts are done (~1 GB at 340k statements).
     with nlp.memory_zone():
-        for doc in nlp.pipe(texts, batch_size=256):
+        # Placeholders ("<PERSON>", "<EMAIL>") are what redaction left, never a keyword or a label.
+        for doc in nlp.pipe((PLACEHOLDER_RE.sub(" ", t) for t in texts), batch_size=256):
             lemmas = ((t.lemma_ or t.text).lower() for t in doc if t.is_alpha and not t.is_stop and len(t.text) > 1)
             out.append([w for w in lemmas if w not in stop])
     return out
