@@ -26,10 +26,10 @@ LOCALES = ["it_IT", "fr_FR", "ro_RO", "en_US", "en_GB"]
 # Names that are far more often ordinary words in these languages' feedback ("Bill" a bill, "May" a month).
 AMBIGUOUS = {"bill", "will", "may", "june", "mark", "hope", "grace", "joy", "rose", "amber", "summer", "dawn",
              "faith", "victoria", "jack", "frank", "sterling", "ray", "gay", "pat", "august", "king", "major",
-             "carte", "nu", "alba", "viola", "valentina", "bruno", "lu",
+             "carte", "nu", "alba", "viola", "valentina", "lu",
              "mercedes", "dacia", "fiat", "vodafone", "angelo", "angela", "domenica", "sabato", "marina",
-             "ferdinand", "fabien", "olivier", "rosa", "pascal", "paris", "patience", "prudence", "florence",
-             "virginia", "sydney", "ilie", "felicia", "bianca", "stella", "luna", "aurora", "gloria", "iris",
+             "olivier", "rosa", "pascal", "paris", "patience", "prudence", "florence",
+             "virginia", "sydney", "bianca", "stella", "luna", "aurora", "gloria", "iris",
              "april", "july", "january", "chase", "chime", "tim", "ivy", "holly", "penny", "sunny", "rich", "chance"}
 
 

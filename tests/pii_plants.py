@@ -17,6 +17,8 @@ from functools import cache
 
 from faker import Faker
 
+from feedback_miner.prepare.pii.names import ambiguous_first_names
+
 LANGS = ("en", "it", "fr", "ro")
 LOCALES = {"en": "en_GB", "it": "it_IT", "fr": "fr_FR", "ro": "ro_RO"}
 
@@ -93,6 +95,8 @@ def value(kind: str, lang: str, seed: int) -> tuple[str, tuple[str, ...]]:
         return _address(lang, f, rng)
     if kind == "NAME":
         first, last = f.first_name(), f.last_name()
+        while first.lower() in ambiguous_first_names():  # "Grace", "Frank": names only with a clue (docs/pii.md)
+            first = f.first_name()
         return f"{first} {last}", (f"{first} {last}", last) if len(last) >= 5 else (f"{first} {last}",)
     raise ValueError(kind)
 

@@ -22,8 +22,11 @@ _CONNECT = (r"(?:de\s+la|de\s+l['’]|de|del|della|dello|dei|degli|delle|di|da|d
 _NAME = rf"{_WORD}(?:[ \t]+(?:{_CONNECT}[ \t]*)?{_WORD}){{0,4}}"
 _NUMBER = r"\d{1,5}(?:[ \t]?(?:bis|ter|quater)\b|[A-Za-z](?![\w]))?(?:[ \t]?/[ \t]?\w{1,3})?"
 _POSTCODE = r"(?:\d{5,6}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|[A-Z]{2}[ \t]\d{5}(?:-\d{4})?)"
-_CITY = (rf"[{_UPPER}][{_LOWER}'’-]+(?:[ \t-]+(?:(?:sur|sous|en|le|la|di|de|del|al|am|upon)[ \t-]+)?"
-         rf"[{_UPPER}][{_LOWER}'’-]+){{0,3}}")
+_CITY_WORD = rf"[{_UPPER}][{_LOWER}{_UPPER}'’-]*[{_LOWER}]"  # "Milano", "McKenzietown", "Saint-Denis"
+_CITY_LINK = r"(?:sur|sous|en|le|la|di|de|del|al|am|upon|de sub|din|pe)"
+# "Milano", "Saint-Denis", "Poienile de sub Munte", "Valea Mare (Babeni)", "1 Decembrie"
+_CITY = (rf"(?:\d{{1,2}}[ \t]+)?{_CITY_WORD}(?:[ \t-]+(?:{_CITY_LINK}[ \t-]+)?{_CITY_WORD}){{0,3}}"
+         rf"(?:[ \t]*\([{_UPPER}][^()\n\x00]{{1,40}}\))?")
 # What may follow the number: flat/building details, then postcode + city in either order.
 _UNIT = (r"(?:,?[ \t]*(?i:appartamento|apartament|interno|bâtiment|escalier|étage|scara|etaj|bloc|flat|unit|suite|"
          r"apt\.?|ap\.?|bl\.?|sc\.?|et\.?|int\.?|bât\.?)(?![\w])[ \t]*\w{1,4})*")

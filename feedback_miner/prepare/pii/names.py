@@ -103,6 +103,12 @@ def stop_words() -> frozenset[str]:
     return frozenset(EN | FR | IT | RO | _NOT_NAMES)
 
 
+def _function_word(word: str) -> bool:
+    """A short stop word ("and", "per", "de") or a word that follows greetings ("Team"): never a surname."""
+    low = word.lower()
+    return low in _NOT_NAMES or (len(low) <= 3 and low in stop_words())
+
+
 def is_common_word(word: str) -> bool:
     """A word that is not a name on its own: a common word or stop word and not a listed first name."""
     w = word.lower().strip("'’-")
@@ -117,9 +123,11 @@ def _name_prefix(words: list[str], lower_ok: bool) -> list[str]:
         if keep and low in _PARTICLES and i + 1 < len(words) and (lower_ok or words[i + 1][0].isupper()):
             keep.append(w)  # "lucie de oliveira", "Anna Di Stefano"
             continue
-        if low in _NOT_NAMES or low in stop_words():
+        listed = low in first_names() or low in ambiguous_first_names()
+        # A listed name may also be a stop word ("Pina"); a capitalised long one may be a surname ("Forza").
+        if _function_word(w) or (low in stop_words() and not listed and w[0].islower()):
             break
-        if w[0].islower() and not (lower_ok and (low in first_names() or not is_common_word(w) or keep)):
+        if w[0].islower() and not (lower_ok and (listed or not is_common_word(w) or keep)):
             break
         keep.append(w)
     return keep
@@ -162,8 +170,14 @@ def _listed_first_names(counts: Counter[str]):
                 return m.group(0)
             hits = [pairs[0], pairs[0] + 1]
         lo, hi = hits[0], hits[-1]
-        while hi + 1 < len(words) and hi - lo < 2 and words[hi + 1].lower() not in stop_words():
-            hi += 1  # surname after the first name, even a word ("Sarah Connolly", "Gavin Brown")
+        while hi + 1 < len(words) and hi - lo < 3:
+            nxt = words[hi + 1]
+            if nxt.lower() in _PARTICLES and hi + 2 < len(words):
+                hi += 2  # "Da Silva", "Le Goff"
+            elif not _function_word(nxt):
+                hi += 1  # surname after the first name, even a word ("Sarah Connolly", "Gavin Brown", "Luca Volta")
+            else:
+                break
         if lo > 0 and not is_common_word(words[lo - 1]):
             lo -= 1  # surname first ("Popescu Ion", "Rossi Mario")
         counts["PERSON"] += 1
