@@ -46,7 +46,7 @@ from feedback_miner.prepare.pii import (
     attribute_kind,
     find_person_spans,
     load_ner,
-    redact_name_patterns,
+    redact_names_many,
     redact_texts,
 )
 from feedback_miner.prepare.segment import Segmenter
@@ -178,8 +178,8 @@ def redact_and_detect(
         # Extra columns of the user's file ride along as JSON; a name, address or e-mail column must not leak.
         docs["attributes"] = _redact_attributes(docs["attributes"].tolist(), cfg, counts_pii, redact)
     if redact and cfg.redact_names:
-        subjects = [redact_name_patterns(s, counts_pii) if s else s for s in subjects]
-        bodies = [redact_name_patterns(b, counts_pii) if b else b for b in bodies]
+        both = redact_names_many(subjects + bodies, counts_pii)
+        subjects, bodies = both[:n], both[n:]
 
     # -- language of the whole document
     detector = LanguageDetector(

@@ -22,6 +22,7 @@ from feedback_miner.prepare.pii.names import (
     load_ner,
     name_doc_counts,
     redact_name_patterns,
+    redact_names_many,
     redact_names_ner,
 )
 from feedback_miner.prepare.pii.patterns import KINDS, PLACEHOLDER, PLACEHOLDER_RE, PatternRedactor, is_phone
@@ -29,7 +30,8 @@ from feedback_miner.prepare.pii.patterns import KINDS, PLACEHOLDER, PLACEHOLDER_
 __all__ = [
     "KINDS", "NER_PIPELINES", "PLACEHOLDER", "PLACEHOLDER_RE", "NameSpans", "PatternRedactor", "apply_person_spans",
     "attribute_kind", "cnp_ok", "codice_fiscale_ok", "common_names", "find_person_spans", "iban_ok", "is_phone",
-    "load_ner", "luhn_ok", "name_doc_counts", "nir_ok", "pseudonymous_id", "redact_name_patterns", "redact_names_ner",
+    "load_ner", "luhn_ok", "name_doc_counts", "nir_ok", "pseudonymous_id", "redact_name_patterns", "redact_names_many",
+    "redact_names_ner",
     "redact_texts",
 ]
 
@@ -83,5 +85,5 @@ def redact_texts(texts: Sequence[str], names: bool = True, counts: Counter[str] 
         counts.update(redactor.counts_)
     if names:
         tally = counts if counts is not None else Counter()
-        out = [redact_name_patterns(t, tally) if t else t for t in out]
+        out = redact_names_many(out, tally)
     return out

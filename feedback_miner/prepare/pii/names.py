@@ -43,7 +43,7 @@ _TITLES = (
 )
 # A greeting opens a text, a line or a sentence ("Cea Mai Bună Aplicație" has no greeting in it).
 _GREETING_NAMES = re.compile(
-    rf"(?:^|(?<=[\n.!?:;,(\"«“]))(?P<lead>[ \t]*(?i:{_GREETINGS})[ \t,]+)(?P<name>{_NAME_RUN})",
+    rf"(?:^|(?<=[\n.!?:;,(\"«“\x00]))(?P<lead>[ \t]*(?i:{_GREETINGS})[ \t,]+)(?P<name>{_NAME_RUN})",
 )
 _TITLE_NAMES = re.compile(
     rf"(?<![\w])(?P<lead>(?i:{_TITLES})[ \t,]+|(?-i:M\.)[ \t]*)(?P<name>{_NAME_RUN})",
@@ -193,6 +193,19 @@ def redact_name_patterns(text: str, counts: Counter[str]) -> str:
     text = _TITLE_NAMES.sub(_lead_name(counts, lower_ok=False), text)
     text = _NAME_WEAK.sub(_lead_name(counts, lower_ok=False), text)
     return _CAPITALISED_RUN.sub(_listed_first_names(counts), text)
+
+
+# No name rule matches across it (no letter, space or sentence punctuation); a text start follows \x00.
+_SEP = "\x00\x01\x00"
+
+
+def redact_names_many(texts: Sequence[str], counts: Counter[str]) -> list[str]:
+    """:func:`redact_name_patterns` of a batch, each rule run once over the joined texts."""
+    if not texts:
+        return []
+    out = redact_name_patterns(_SEP.join(t.replace("\x00", "") for t in texts), counts).split(_SEP)
+    assert len(out) == len(texts)
+    return out
 
 
 # ---------------------------------------------------------------- NER
