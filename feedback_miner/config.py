@@ -250,6 +250,10 @@ class ThemesConfig(_Section):
     min_subtheme_share: float = Field(
         0.005, ge=0.0, lt=1.0, description="Smallest sub-theme as a share of the themed statements."
     )
+    min_coherence: float = Field(
+        0.5, ge=0.0, le=1.0, description="A broad theme with less than this share of its statements nearest its own "
+        "centroid (of all broad themes') is about several things: it is split (Ward) until coherent; 0: never split.",
+    )
     # Low-content statements ("Same story last month.", "Ogni singola volta.") form themes of
     # their own otherwise. A short statement (not a ticket subject) repeated word for word by
     # several customers does not shape the themes; it joins a theme only when it is as close to
@@ -345,6 +349,8 @@ class OutcomesConfig(_Section):
 
 class ReportConfig(_Section):
     title: str = Field("Customer feedback themes", description="Title of report.html and pain_points.md.")
+    language: str = Field("en", description="Language theme names are written in, where a theme has statements "
+                          "in it (else its main language, shown after the name).")
     max_quotes: int = Field(5, ge=1, description="Representative quotes shown per theme.")
     max_theme_sections: int = Field(40, ge=1, description="Theme sections in report.html (pain points first).")
     brief_quotes: int = Field(2, ge=0, description="Quotes per pain point in pain_points.md.")

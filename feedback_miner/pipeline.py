@@ -239,10 +239,12 @@ def themes_stage(n: Night, info: dict) -> None:
         # No refit: last night's themes keep their centroids, new statements are assigned to them.
         n.theme_result = assign_themes(n.statements, n.vectors, cfg.themes, prev, previous_assignments=prev_assign,
                                        taxonomy=taxonomy, language_means=store.nights.previous_language_means(n.key),
-                                       copy=False)
+                                       copy=False, name_language=cfg.report.language,
+                                       languages=cfg.prepare.languages)
     else:
         n.theme_result = build_themes(n.statements, n.vectors, cfg.themes, prev, taxonomy=taxonomy,
-                                      previous_assignments=prev_assign, copy=False, assigner=n.engine.assigner())
+                                      previous_assignments=prev_assign, copy=False, assigner=n.engine.assigner(),
+                                      name_language=cfg.report.language, languages=cfg.prepare.languages)
     n.vectors = None
     n.statements = n.statements.merge(n.theme_result.assignments, on="statement_id", how="left")
     # Per-theme sentiment: the statement scores aggregated (mean with CI, share negative, by language).

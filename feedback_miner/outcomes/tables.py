@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: theme ids that mean "no theme" (outliers, non-answers).
-NO_THEME = {"other", "-1", "", "None", "nan"}
+#: theme ids that mean "no theme" (outliers, non-answers, and the themes stage's buckets of
+#: statements with no topic: generic praise or complaints, filler, other languages).
+NO_THEME = {"other", "-1", "", "None", "nan", "generic_praise", "generic_complaint", "filler", "other_language"}
 
 
 def _clean_ids(s: pd.Series) -> pd.Series:

@@ -10,6 +10,7 @@ Cost is linear in the statements (one product with the centroid matrix).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,8 +29,10 @@ from feedback_miner.themes.core import (
     prepare_night,
     seed_centroid,
 )
-from feedback_miner.themes.labels import label_from_keywords, language_summary
-from feedback_miner.themes.table import ThemeTable, main_language_keywords
+from feedback_miner.themes.kinds import KIND_LABELS, TOPIC
+from feedback_miner.themes.labels import label_from_keywords
+from feedback_miner.themes.names import name_language
+from feedback_miner.themes.table import ThemeTable, main_language_keywords, theme_names
 from feedback_miner.themes.taxonomy import SeedTheme
 from feedback_miner.themes.tracking import IdSequence, centroid_matrix, next_theme_number
 
@@ -129,11 +132,15 @@ class ThemeAssigner:
         taxonomy: Sequence[SeedTheme] | None = None,
         language_means: pd.DataFrame | None = None,
         copy: bool = True,
+        name_language: str = "en",
+        languages: Sequence[str] | None = None,
     ):
         self.cfg = cfg
         self.taxonomy = taxonomy
         self.language_means = language_means
         self.copy = copy
+        self.name_language = name_language
+        self.languages = languages
 
     def fit(
         self,
@@ -145,7 +152,7 @@ class ThemeAssigner:
         """Assign ``statements`` (row i of ``embeddings`` belongs to row i); see :func:`assign_themes`."""
         cfg, seeds = self.cfg, list(self.taxonomy or [])
         night = prepare_night(statements, embeddings, cfg, seeds, previous_assignments, self.language_means,
-                              copy=self.copy, caller="assign_themes")  # fmt: skip
+                              copy=self.copy, caller="assign_themes", languages=self.languages)  # fmt: skip
         if previous is None or len(previous) == 0:
             raise ValueError("assign_themes: no previous themes to assign to; use build_themes")
         X, n = night.X, len(night.st)
@@ -166,7 +173,10 @@ class ThemeAssigner:
                               for t, s in zip(theme, sub, strict=True)], dtype=np.int64)  # fmt: skip
 
         # 2. new statements: seeds, then the nearest leaf when close enough (filler: stricter)
-        new_rows = np.flatnonzero(night.themed & ~keep & ~night.is_dup)
+        # ...statements with no topic go to their kind's bucket
+        no_topic = np.flatnonzero(night.themed & ~keep & (night.kind != TOPIC))
+        theme[no_topic] = night.kind[no_topic]
+        new_rows = np.flatnonzero(night.topical & ~keep & ~night.is_dup)
         seed_of = night.seed_of[new_rows]
         for i, s in zip(new_rows[seed_of >= 0], seed_of[seed_of >= 0], strict=True):
             theme[i] = seeds[s].theme_id
@@ -186,7 +196,7 @@ class ThemeAssigner:
         theme[free[~ok & ~is_em]] = OTHER
 
         # 4. duplicates follow their first copy (unless they kept their own theme); orphans: nearest
-        follow_duplicates(night, theme, sub, np.flatnonzero(night.is_dup & ~keep))
+        follow_duplicates(night, theme, sub, np.flatnonzero(night.is_dup & ~keep & night.topical))
         for s in seeds:
             members = np.flatnonzero(theme == s.theme_id)
             if s.theme_id not in leaves.C_broad or len(members):
@@ -305,6 +315,13 @@ class ThemeAssigner:
             tid = old["theme_id"]
             if tid == OTHER:
                 continue
+            if tid in KIND_LABELS:
+                if tid in member_of:
+                    live.append(table.kind_row(tid, member_of[tid], status="stable"))
+                else:
+                    faded.append(table.row(tid, none, None, parent_id=None, label=old.get("label"), keywords=[],
+                                           status="faded", label_language=None, kind=tid))  # fmt: skip
+                continue
             c = new_c.get(tid, leaves.C_all[r] if np.linalg.norm(leaves.C_all[r]) > 0 else None)
             members = member_of.get(tid, none)
             # a theme of last run with no statements tonight fades; one that has them again is stable
@@ -312,13 +329,22 @@ class ThemeAssigner:
                             keywords=old.get("keywords"), label_language=old.get("label_language"),
                             status=status.get(tid) or ("stable" if len(members) else "faded"))  # fmt: skip
             (faded if rec["status"] == "faded" else live).append(rec)
+        lang_of = {t: name_language(Counter(night.langs[member_of.get(t, none)].tolist()), self.name_language)
+                   for t in new_ids}  # fmt: skip
+        names = theme_names(night, np.flatnonzero(np.isin(theme, [*new_ids, OTHER])), theme, new_c, lang_of,
+                            taken=[str(x) for x in prev["label"]])  # fmt: skip
         for tid in new_ids:
             members = member_of.get(tid, none)
             kw = keywords.get(tid, [])
+            name = names.get(tid) or label_from_keywords(kw)
             live.append(table.row(tid, members, new_c[tid], parent_id=None,
-                                  label=seed_name.get(tid) or label_from_keywords(kw), keywords=kw,
-                                  status=status.get(tid, "emerging"),
-                                  label_language=language_summary(night.langs[members])[0]))  # fmt: skip
+                                  label=seed_name.get(tid) or (name if lang_of[tid] == self.name_language
+                                                               else f"{name} ({lang_of[tid]})"),
+                                  keywords=kw, status=status.get(tid, "emerging"),
+                                  label_language=lang_of[tid]))  # fmt: skip
+        known = set(prev["theme_id"])
+        live.extend(table.kind_row(k, member_of[k], status="emerging") for k in KIND_LABELS
+                    if k in member_of and k not in known)  # fmt: skip
         if OTHER in member_of:
             old = prev[prev["theme_id"] == OTHER]
             kept_kw = len(old) and isinstance(old["keywords"].iloc[0], list | tuple | np.ndarray)
@@ -338,6 +364,8 @@ def assign_themes(
     taxonomy: Sequence[SeedTheme] | None = None,
     language_means: pd.DataFrame | None = None,
     copy: bool = True,
+    name_language: str = "en",
+    languages: Sequence[str] | None = None,
 ) -> ThemeResult:
     """Assign statements to last run's themes without refitting them.
 
@@ -361,6 +389,9 @@ def assign_themes(
     Returns a :class:`ThemeResult` with the same columns as :func:`build_themes`; its
     ``language_means`` are the ones used, so the next assignment night stays in the same space.
     ``copy=False`` lets the language centring overwrite ``embeddings`` (as in :func:`build_themes`).
+    New themes are named, and statements with no topic go to their kind's bucket, as in
+    :func:`build_themes` (``name_language``, ``languages``).
     """
-    assigner = ThemeAssigner(cfg, taxonomy=taxonomy, language_means=language_means, copy=copy)
+    assigner = ThemeAssigner(cfg, taxonomy=taxonomy, language_means=language_means, copy=copy,
+                             name_language=name_language, languages=languages)
     return assigner.fit(statements, embeddings, previous, previous_assignments).result()

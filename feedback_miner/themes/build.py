@@ -10,6 +10,7 @@ representative statements.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,12 +27,20 @@ from feedback_miner.themes.core import (
     assignments_frame,
     density_clusterer,
     follow_duplicates,
+    kind_buckets,
     prepare_night,
     seed_centroid,
 )
-from feedback_miner.themes.hierarchy import group_fine_clusters, merge_siblings, split_crowded_parents
-from feedback_miner.themes.labels import label_from_keywords, language_summary
-from feedback_miner.themes.table import LanguageKeywords, ThemeTable, newly_faded
+from feedback_miner.themes.hierarchy import (
+    group_fine_clusters,
+    merge_siblings,
+    split_crowded_parents,
+    split_incoherent_parents,
+)
+from feedback_miner.themes.kinds import KIND_LABELS
+from feedback_miner.themes.labels import is_keyword_label, label_from_keywords, language_summary
+from feedback_miner.themes.names import name_language
+from feedback_miner.themes.table import LanguageKeywords, ThemeTable, newly_faded, theme_names
 from feedback_miner.themes.taxonomy import SeedTheme
 from feedback_miner.themes.tracking import (
     BROAD_ID,
@@ -104,11 +113,15 @@ class ThemeRefitter:
         taxonomy: Sequence[SeedTheme] | None = None,
         assigner: Assigner | None = None,
         copy: bool = True,
+        name_language: str = "en",
+        languages: Sequence[str] | None = None,
     ):
         self.cfg = cfg
         self.taxonomy = taxonomy
         self.assigner = assigner
         self.copy = copy
+        self.name_language = name_language
+        self.languages = languages
 
     def fit(
         self,
@@ -120,10 +133,10 @@ class ThemeRefitter:
         """Theme ``statements`` (row i of ``embeddings`` belongs to row i); see :func:`build_themes`."""
         cfg, seeds = self.cfg, list(self.taxonomy or [])
         night = prepare_night(statements, embeddings, cfg, seeds, previous_assignments, copy=self.copy,
-                              caller="build_themes")  # fmt: skip
+                              caller="build_themes", languages=self.languages)  # fmt: skip
         X, n = night.X, len(night.st)
         prev = _previous_rows(previous, X.shape[1])
-        fit_rows = np.flatnonzero(night.themed & ~night.is_dup)
+        fit_rows = np.flatnonzero(night.topical & ~night.is_dup)
         seed_of = night.seed_of[fit_rows]
         free_rows = fit_rows[seed_of < 0]
         core_rows = free_rows[~night.filler[free_rows]]
@@ -145,19 +158,23 @@ class ThemeRefitter:
         theme[free_rows] = np.where(bl < 0, OTHER, np.array([*broad_ids, OTHER], dtype=object)[bl])
         sub[free_rows] = np.where((bl >= 0) & (sl >= 0), np.array([*sub_ids, None], dtype=object)[sl], None)
 
-        # duplicates follow their first copy; orphans go to the nearest theme
-        follow_duplicates(night, theme, sub, np.flatnonzero(night.is_dup))
+        # statements with no topic go to their kind's bucket; duplicates follow their first copy;
+        # orphans go to the nearest theme
+        kind_buckets(night, theme)
+        follow_duplicates(night, theme, sub, np.flatnonzero(night.is_dup & night.topical))
         all_c = {bid: broad_c[b] for b, bid in enumerate(broad_ids) if (levels.broad == b).any()}
         for s in seeds:
             all_c[s.theme_id] = seed_centroid(X, np.flatnonzero(theme == s.theme_id), s)
         assignments = assignments_frame(night, theme, sub, all_c)
 
         fine_c_by_id = {sid: sub_c[j] for j, sid in enumerate(sub_ids) if sid and (levels.sub == j).any()}
-        status = {bid: ("stable" if m else "emerging") for bid, m in zip(broad_ids, broad_matched, strict=True)}
-        status.update({sid: ("stable" if m else "emerging")
+        # A first night has nothing to compare with: its themes are new, not emerging.
+        unmatched = "emerging" if len(prev) or previous_assignments is not None else "new"
+        status = {bid: ("stable" if m else unmatched) for bid, m in zip(broad_ids, broad_matched, strict=True)}
+        status.update({sid: ("stable" if m else unmatched)
                        for sid, m in zip(sub_ids, sub_matched, strict=True) if sid})  # fmt: skip
         prev_ids = set(prev["theme_id"].astype(str)) if len(prev) else set()
-        status.update({s.theme_id: ("stable" if s.theme_id in prev_ids else "emerging") for s in seeds})
+        status.update({s.theme_id: ("stable" if s.theme_id in prev_ids else unmatched) for s in seeds})
         themes = self._table(night, theme, sub, all_c, fine_c_by_id, status, prev)
         result = night.result(assignments, themes)
         self.assignments_, self.themes_, self.language_means_ = result.assignments, result.themes, result.language_means
@@ -202,6 +219,10 @@ class ThemeRefitter:
             else:
                 grouped = np.arange(len(fresh))
             parent[fresh] = len(kept_ids) + grouped
+        if n_fine and cfg.subthemes:
+            fitted = core_rows[clusterer.fitted_on_]  # the fit sample: bounded cost at any corpus size
+            parent = split_incoherent_parents(X[fitted], fine[clusterer.fitted_on_], fine_c, sizes, parent,
+                                              cfg.min_coherence, reorder=not kept_ids)  # fmt: skip
         n_broad = int(parent.max()) + 1 if n_fine else 0
         sub_of_fine, sub_parent = self._subthemes(parent, n_broad, fine_c, sizes, min_sub)
         broad_lab = np.full(n, OUTLIER, dtype=np.int64)
@@ -308,28 +329,47 @@ class ThemeRefitter:
         status: dict[str, str],
         prev: pd.DataFrame,
     ) -> pd.DataFrame:
-        """Themes table: every theme labelled from its keywords (per language: among broad themes,
-        and among siblings), a matched theme keeps last run's label; then newly faded themes."""
+        """Themes table: every theme named in its customers' words (:mod:`~feedback_miner.themes.names`,
+        in ``name_language`` where it has statements in it) with its keywords (per language: among
+        broad themes, and among siblings); a matched theme keeps last run's name; then newly faded themes."""
         cfg, langs = self.cfg, night.langs
-        rows_themed = np.flatnonzero(night.themed)
+        rows_themed = np.flatnonzero(night.topical)
         keywords = LanguageKeywords(night, rows_themed, np.where(pd.notna(sub), sub, theme), cfg)
         broad_kw = keywords.by_language(rows_themed, theme)
         sub_rows = rows_themed[sub[rows_themed] != None]  # noqa: E711 (element-wise on an object array)
         sub_kw: dict[str, dict[str, list[str]]] = {}
         for p in sorted(set(theme[sub_rows])):
             sub_kw.update(keywords.by_language(sub_rows[theme[sub_rows] == p], sub))
+        lang_of = {tid: name_language(Counter(langs[theme == tid].tolist()), self.name_language) for tid in broad_c}
+        lang_of.update({fid: name_language(Counter(langs[sub == fid].tolist()), self.name_language) for fid in fine_c})
+        sampled = rows_themed[keywords.sampled[rows_themed]]
+        names = theme_names(night, sampled, theme, broad_c, {t: lang_of[t] for t in broad_c})
+        names.update(theme_names(night, sampled[sub[sampled] != None], sub, fine_c,  # noqa: E711
+                                 {t: lang_of[t] for t in fine_c}, taken=list(names.values())))  # fmt: skip
         prev_label = dict(zip(prev["theme_id"].astype(str), prev["label"], strict=True)) if len(prev) else {}
         seed_name = {s.theme_id: s.name for s in self.taxonomy or []}
         table = ThemeTable(night, cfg)
 
+        def label_of(tid: str, lang: str) -> str:
+            if tid in seed_name:
+                return seed_name[tid]
+            if tid == OTHER:
+                return "Other"
+            old = prev_label.get(tid)
+            if isinstance(old, str) and old and status.get(tid) == "stable" and not is_keyword_label(old):
+                return old  # the name analysts know (labels made of stems before names existed are redone)
+            name = names.get(tid)
+            if name is None:
+                return label_from_keywords(broad_kw.get(tid, sub_kw.get(tid, {})).get(lang, []))
+            return name if lang == self.name_language else f"{name} ({lang})"
+
         def row(tid: str, parent: str | None, members: np.ndarray, centroid: np.ndarray | None, kw: dict) -> dict:
-            main, share_main, _ = language_summary(langs[members])
-            lang_used = "en" if share_main < cfg.mixed_language_share and "en" in kw else main  # English: common ground
-            label = (seed_name[tid] if tid in seed_name else "Other" if tid == OTHER
-                     else prev_label[tid] if tid in prev_label and status.get(tid) == "stable"  # the name analysts know
-                     else label_from_keywords(kw.get(lang_used, [])))  # fmt: skip
-            return table.row(tid, members, centroid, parent_id=parent, label=label, keywords=kw.get(lang_used, []),
-                             status=status.get(tid, "stable"), label_language=lang_used)  # fmt: skip
+            main = language_summary(langs[members])[0]
+            lang_used = lang_of.get(tid, main)
+            kw_lang = lang_used if lang_used in kw else main
+            return table.row(tid, members, centroid, parent_id=parent, label=label_of(tid, lang_used),
+                             keywords=kw.get(kw_lang, []), status=status.get(tid, "stable"),
+                             label_language=lang_used)  # fmt: skip
 
         rows = []
         for tid in broad_c:
@@ -340,6 +380,10 @@ class ThemeRefitter:
         others = np.flatnonzero(theme == OTHER)
         if len(others):
             rows.append(row(OTHER, None, others, None, broad_kw.get(OTHER, {})))
+        for kind in KIND_LABELS:
+            members = np.flatnonzero(theme == kind)
+            if len(members):
+                rows.append(table.kind_row(kind, members, status="stable" if len(prev) else "new"))
         return ThemeTable.frame(rows, newly_faded(prev, {r["theme_id"] for r in rows}))
 
 
@@ -352,6 +396,8 @@ def build_themes(
     previous_assignments: pd.DataFrame | None = None,
     copy: bool = True,
     assigner: Assigner | None = None,
+    name_language: str = "en",
+    languages: Sequence[str] | None = None,
 ) -> ThemeResult:
     """Group statements into two-level themes with stable ids (a refit night: :class:`ThemeRefitter`).
 
@@ -370,7 +416,12 @@ def build_themes(
     ``assigner`` places the statements the density fit did not take (rows outside
     ``cfg.fit_sample_size``, remaining outliers, filler) on their nearest theme: None in this
     process (:func:`~feedback_miner.themes.cluster.assign_in_chunks`), or e.g.
-    ``feedback_miner.engine.ray.RayAssigner`` on Ray workers; the labels are the same.
+    ``feedback_miner.engine.ray.RayAssigner`` on Ray workers; the labels are the same. Themes are named
+    in ``name_language`` (``report.language``) where they have statements in it, else in their
+    main language, shown after the name ("consegna in ritardo (it)"). Statements that are no topic
+    (:mod:`~feedback_miner.themes.kinds`: generic praise or complaints, filler, text outside
+    ``languages``, the configured ones; None: all) are not clustered: each kind is a bucket of its own.
     """
-    refitter = ThemeRefitter(cfg, taxonomy=taxonomy, assigner=assigner, copy=copy)
+    refitter = ThemeRefitter(cfg, taxonomy=taxonomy, assigner=assigner, copy=copy, name_language=name_language,
+                             languages=languages)
     return refitter.fit(statements, embeddings, previous, previous_assignments).result()

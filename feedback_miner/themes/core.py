@@ -18,6 +18,7 @@ import pandas as pd
 
 from feedback_miner.config import ThemesConfig
 from feedback_miner.themes.cluster import Assigner, DensityClusterer, centroid_similarity, normalize_rows
+from feedback_miner.themes.kinds import TOPIC, statement_kinds
 from feedback_miner.themes.space import LANGUAGE_MEAN_COLUMNS, LanguageCentering, filler_mask
 from feedback_miner.themes.taxonomy import SeedTheme, match_seeds
 from feedback_miner.themes.tracking import previous_of_rows
@@ -27,7 +28,7 @@ THEME_COLUMNS = [
     "theme_id", "parent_id", "label", "keywords", "n_statements", "n_customers", "share", "languages",
     "examples", "example_ids", "status", "centroid",
 ]  # fmt: skip
-TABLE_COLUMNS = [*THEME_COLUMNS, "label_language"]
+TABLE_COLUMNS = [*THEME_COLUMNS, "label_language", "kind"]
 
 
 @dataclass
@@ -36,12 +37,14 @@ class ThemeResult:
     :func:`~feedback_miner.themes.assign_themes`).
 
     ``assignments``: one row per input statement: ``statement_id``, ``theme_id`` (``T0003``,
-    ``S:<seed>``, ``other`` for outliers, None for non-answers), ``subtheme_id`` (``T0003.2`` or
-    None), ``similarity`` (cosine to the theme centroid).
+    ``S:<seed>``, ``other`` for outliers, a kind such as ``generic_praise`` for statements that
+    are no topic, None for non-answers), ``subtheme_id`` (``T0003.2`` or None), ``similarity``
+    (cosine to the theme centroid), ``kind`` (:mod:`~feedback_miner.themes.kinds`; None for non-answers).
 
     ``themes``: one row per broad theme, sub-theme (``parent_id`` set), ``other`` bucket and faded
     theme of the previous run: ``theme_id, parent_id, label, keywords, n_statements, n_customers,
-    share, languages, examples, example_ids, status, centroid`` (+ ``label_language``).
+    share, languages, examples, example_ids, status, centroid`` (+ ``label_language``, ``kind``:
+    ``topic`` or the kind of a bucket of statements that are no topic).
 
     ``language_means``: ``language, mean, n_statements``: the per-language mean vectors that were
     subtracted before clustering (empty when ``center_languages`` is off); centroids live in that
@@ -60,7 +63,8 @@ class Night:
     ``X``: language-centred unit vectors; ``seed_of``: index of the matched seed (-1: none);
     ``themed``: not a non-answer; ``is_dup``: a themed duplicate; ``filler``: see
     :func:`~feedback_miner.themes.space.filler_mask`; ``prev_theme`` / ``prev_sub``: last run's
-    theme and sub-theme id (None where unknown); ``means``: the language means used (None: no centring).
+    theme and sub-theme id (None where unknown); ``means``: the language means used (None: no centring);
+    ``kind``: each statement's kind (:func:`~feedback_miner.themes.kinds.statement_kinds`).
     """
 
     st: pd.DataFrame
@@ -73,6 +77,12 @@ class Night:
     prev_theme: np.ndarray
     prev_sub: np.ndarray
     means: pd.DataFrame | None
+    kind: np.ndarray
+
+    @property
+    def topical(self) -> np.ndarray:
+        """Themed statements with a topic (the ones clustered and assigned to themes)."""
+        return self.themed & (self.kind == TOPIC)
 
     def result(self, assignments: pd.DataFrame, themes: pd.DataFrame) -> ThemeResult:
         """The night's :class:`ThemeResult` (its language means: the ones used)."""
@@ -98,12 +108,14 @@ def prepare_night(
     language_means: pd.DataFrame | None = None,
     copy: bool = True,
     caller: str = "themes",
+    languages: Sequence[str] | None = None,
 ) -> Night:
     """The shared start of both nights (see the module docstring).
 
     ``language_means`` (non-empty): put the vectors in that space (an assignment night reuses the
     fit night's means); else tonight's means are fitted when ``cfg.center_languages``. ``copy=False``
     lets the centring overwrite ``embeddings`` (float32, unit rows) instead of copying them.
+    ``languages``: the configured languages, for the ``other_language`` kind (None: all are read).
     """
     st = statements.reset_index(drop=True)
     X_raw = normalize_rows(np.asarray(embeddings))
@@ -120,6 +132,7 @@ def prepare_night(
         st=st, X=X, langs=langs, seed_of=seed_of, themed=themed, is_dup=is_dup,
         filler=filler_mask(st, cfg.filler_max_chars, cfg.filler_min_customers),
         prev_theme=prev_theme, prev_sub=prev_sub, means=centring.means_,
+        kind=np.where(themed, statement_kinds(st, languages), None),
     )  # fmt: skip
 
 
@@ -174,6 +187,12 @@ def assignments_frame(
         j = np.array([col.get(t, -1) for t in theme], dtype=np.int64)
         j[~night.themed] = -2
         similarity = centroid_similarity(X, C, j, nearest=True)
-    return pd.DataFrame(
-        {"statement_id": st["statement_id"], "theme_id": theme, "subtheme_id": sub, "similarity": similarity}
-    )
+    return pd.DataFrame({"statement_id": st["statement_id"], "theme_id": theme, "subtheme_id": sub,
+                         "similarity": similarity, "kind": night.kind})  # fmt: skip
+
+
+def kind_buckets(night: Night, theme: np.ndarray) -> None:
+    """Themed statements that are no topic go to the bucket of their kind (in place; duplicates too:
+    a copy of a greeting is a greeting)."""
+    rows = np.flatnonzero(night.themed & (night.kind != TOPIC))
+    theme[rows] = night.kind[rows]

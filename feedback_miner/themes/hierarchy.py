@@ -112,3 +112,54 @@ def split_crowded_parents(
         two = fcluster(linkage(centroids[children].astype(np.float64), method="ward"), 2, criterion="maxclust") - 1
         parent[children[two == 1]] = int(parent.max()) + 1
     return _order_by_size(parent, sizes)
+
+
+def broad_coherence(
+    X: np.ndarray, fine: np.ndarray, parent: np.ndarray, fine_c: np.ndarray, sizes: np.ndarray
+) -> np.ndarray:
+    """Per broad theme: the share of its statements closer to its own centroid than to any other
+    broad theme's (1.0: every member is nearest its own theme; a grab-bag of unrelated sub-themes
+    scores low). ``X``: statement vectors, ``fine``: their fine cluster (-1: none), ``parent``: the
+    broad theme of each fine cluster; a broad centroid is its fine centroids weighted by size."""
+    n_broad = int(parent.max()) + 1 if len(parent) else 0
+    member = fine >= 0
+    if n_broad < 2 or not member.any():
+        return np.ones(n_broad)
+    weighted = fine_c * np.asarray(sizes, dtype=np.float64)[:, None]
+    B = normalize_rows(np.vstack([weighted[parent == b].sum(0) for b in range(n_broad)]).astype(np.float32))
+    own = parent[fine[member]]
+    nearest = (X[member] @ B.T).argmax(axis=1)
+    hits = np.bincount(own, weights=(nearest == own).astype(np.float64), minlength=n_broad)
+    return hits / np.maximum(np.bincount(own, minlength=n_broad), 1)
+
+
+def split_incoherent_parents(
+    X: np.ndarray,
+    fine: np.ndarray,
+    fine_c: np.ndarray,
+    sizes: np.ndarray,
+    parent: np.ndarray,
+    min_coherence: float,
+    reorder: bool = True,
+) -> np.ndarray:
+    """Split broad themes that are not about one thing, until each is coherent or a single fine theme.
+
+    The least coherent broad theme (:func:`broad_coherence` below ``min_coherence``) with two fine
+    themes or more is cut in two along its Ward tree; repeat. The number of broad themes follows
+    the data, not a cap. Returns parents 0..m-1 by decreasing size (``reorder`` False: the
+    existing parents keep their numbers, new ones come after them).
+    """
+    parent = np.asarray(parent, dtype=np.int64).copy()
+    if not len(parent) or min_coherence <= 0:
+        return parent
+    for _ in range(len(parent)):
+        coherence = broad_coherence(X, fine, parent, fine_c, sizes)
+        n_children = np.bincount(parent, minlength=len(coherence))
+        weak = np.flatnonzero((coherence < min_coherence) & (n_children >= 2))
+        if not len(weak):
+            break
+        b = int(weak[np.argmin(coherence[weak])])
+        children = np.flatnonzero(parent == b)
+        two = fcluster(linkage(fine_c[children].astype(np.float64), method="ward"), 2, criterion="maxclust") - 1
+        parent[children[two == 1]] = int(parent.max()) + 1
+    return _order_by_size(parent, sizes) if reorder else parent

@@ -126,6 +126,11 @@ def label_from_keywords(keywords: Sequence[str], n: int = 3) -> str:
     return " · ".join(keywords[:n]) if keywords else "unlabelled"
 
 
+def is_keyword_label(label: str) -> bool:
+    """Whether ``label`` was made by :func:`label_from_keywords` (keyphrases joined by a middle dot)."""
+    return " · " in label or label == "unlabelled"
+
+
 def representative_examples(
     vectors: np.ndarray,
     centroid: np.ndarray,

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 
 from feedback_miner.config import ThemesConfig
+from feedback_miner.themes.cluster import normalize_rows
 from feedback_miner.themes.core import OTHER, TABLE_COLUMNS, Night
+from feedback_miner.themes.kinds import KIND_LABELS, TOPIC
 from feedback_miner.themes.labels import (
     class_tfidf_keywords,
     keyword_rows,
@@ -18,6 +20,7 @@ from feedback_miner.themes.labels import (
     lemma_tokens,
     representative_examples,
 )
+from feedback_miner.themes.names import PhraseNamer
 
 
 class ThemeTable:
@@ -47,6 +50,7 @@ class ThemeTable:
         keywords: object,
         status: str,
         label_language: object,
+        kind: str = TOPIC,
     ) -> dict:
         """One theme's row: the given fields, and counts, languages and examples of ``members``."""
         _, _, languages = language_summary(self.night.langs[members])
@@ -68,7 +72,17 @@ class ThemeTable:
             "status": status,
             "centroid": None if centroid is None else [float(x) for x in centroid],
             "label_language": label_language,
+            "kind": kind,
         }
+
+    def kind_row(self, kind: str, members: np.ndarray, status: str) -> dict:
+        """The bucket of statements of one kind that is no topic: no centroid (no statement is
+        assigned to it by similarity), examples near its members' mean."""
+        centre = normalize_rows(self.night.X[members].sum(0, keepdims=True))[0]
+        row = self.row(kind, members, centre, parent_id=None, label=KIND_LABELS[kind], keywords=[], status=status,
+                       label_language=None, kind=kind)  # fmt: skip
+        row["centroid"] = None
+        return row
 
     @staticmethod
     def frame(rows: Sequence[dict], carried: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -136,3 +150,26 @@ def main_language_keywords(
     rows = keyword_rows(rows[langs[rows] == main], theme, langs, cfg.keyword_sample, cfg.seed)
     toks = lemma_tokens(night.st["text"].astype(str).to_numpy()[rows].tolist(), main)
     return class_tfidf_keywords(toks, theme[rows].astype(str).tolist(), cfg.n_keywords)
+
+
+def theme_names(
+    night: Night,
+    rows: np.ndarray,
+    keys: np.ndarray,
+    centroids: dict[str, np.ndarray],
+    lang_of: dict[str, str],
+    taken: Sequence[str] = (),
+) -> dict[str, str]:
+    """Names (:class:`~feedback_miner.themes.names.PhraseNamer`) of the themes ``lang_of`` lists,
+    each from its statements in its naming language, against every other key of ``rows`` in that
+    language; no name repeats one of ``taken`` or another's."""
+    texts = night.st["text"].astype(str).to_numpy()
+    out: dict[str, str] = {}
+    for lang in sorted(set(lang_of.values())):
+        r = rows[night.langs[rows] == lang]
+        named = [k if k is not None and lang_of.get(str(k)) == lang and str(k) in centroids else None for k in keys[r]]
+        centrality = np.array([float(night.X[i] @ centroids[k]) if k is not None else 0.0
+                               for i, k in zip(r, named, strict=True)], dtype=np.float64)  # fmt: skip
+        namer = PhraseNamer().fit(texts[r].tolist(), named, centrality, lang, taken=[*taken, *out.values()])
+        out.update({str(k): v for k, v in namer.names_.items()})
+    return out

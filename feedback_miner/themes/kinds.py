@@ -1,0 +1,178 @@
+"""What a statement is before it is a theme: a topic, or sentiment/courtesy with no topic, or text
+in a language the job does not read.
+
+Kinds (the ``kind`` column of assignments and themes):
+
+- ``topic``: says something about something; the only kind that is clustered into themes.
+- ``generic_praise`` / ``generic_complaint``: only evaluation ("great app", "very disappointed",
+  "vraiment frustrant", "ok, excelent, bun"): every word is a stop word, an evaluative word, or a
+  word for the product itself (app, bank, service...). Polarity: the evaluative words, else the
+  statement's sentiment label.
+- ``filler``: greetings, thanks, sign-offs and text with no word at all ("wow", "Cbe", "👍").
+- ``other_language``: in a language outside the configured ones, or mostly in a script they do
+  not use (``በጣም ነው``).
+
+Each kind is one bucket of its own (theme id = the kind), shown apart from the themes with its
+count. The word lists are small, hand-made and multilingual (en, fr, it, ro, nl, de, es): a word
+counts in any language, so a statement whose language was misread is still recognised.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from feedback_miner.themes.names import stop_words
+
+TOPIC = "topic"
+KIND_LABELS = {
+    "generic_praise": "General praise",
+    "generic_complaint": "General complaints",
+    "filler": "Greetings and filler",
+    "other_language": "Other languages",
+}
+KINDS = (TOPIC, *KIND_LABELS)
+
+_POSITIVE = """
+good great excellent amazing awesome love loved loves lovely nice best perfect fantastic wonderful brilliant super
+cool easy happy satisfied recommend recommended recommending highly helpful fine ok okay okey useful incredible
+superb impressive pleasant favourite favorite fabulous glad thumbs brill
+bien bon bonne bons bonnes genial geniale excellente parfait parfaite satisfait satisfaite recommande conseille
+efficace pratique agreable formidable impeccable nickel bravo adore sympa facile meilleur meilleure top topissime
+bene buono buona buoni ottimo ottima ottimi eccellente perfetto perfetta fantastico fantastica bellissimo bellissima
+bello bella consiglio consigliato consigliata consigliatissima soddisfatto soddisfatta comodo comoda utile stupendo
+favoloso meraviglioso affidabile efficiente
+bun buna bune buni excelent excelenta excelente perfecta minunat minunata recomand multumit multumita superb util
+utila frumos frumoasa
+goed goede prima uitstekend uitstekende geweldig geweldige fantastisch handig makkelijk gemakkelijk tevreden aanrader
+fijn fijne prettig betrouwbaar aanbevolen mooi mooie
+gut gute guter toll tolle klasse perfekt einfach hervorragend ausgezeichnet empfehlenswert empfehlen zufrieden spitze
+bueno buen excelentes perfecto recomiendo recomendable encanta gusta mejor maravilloso
+"""
+_NEGATIVE = """
+bad terrible awful horrible worst poor disappointing disappointed disappointment useless rubbish garbage trash crap
+hate hated annoying annoyed frustrating frustrated unhappy unacceptable ridiculous pathetic disgusting shame shameful
+waste scam joke nightmare sucks sucked dreadful appalling horrendous worse
+nul nulle nuls mauvais mauvaise catastrophique catastrophe honte honteux lamentable decu decue decevant decevante
+deception pire inadmissible inacceptable scandaleux scandale frustrant frustrante arnaque deplorable minable
+pathetique inutile desastreux
+pessimo pessima terribile orribile schifo vergogna vergognoso deluso delusa deludente delusione inaccettabile
+scandaloso disastro disastroso peggiore peggio cattivo truffa ridicolo assurdo
+slab slaba prost proasta proaste groaznic groaznica oribil oribila dezamagit dezamagita dezamagire nemultumit
+nemultumita inutil jalnic rusine penibil teapa mizerie nasol
+slecht slechte slechtste waardeloos waardeloze teleurgesteld teleurstellend verschrikkelijk vreselijk belachelijk
+schandalig onbetrouwbaar nutteloos triest ontevreden drama bagger
+schlecht schlechte schlechter schlechteste katastrophe katastrophal enttauscht enttauschend furchtbar schrecklich
+nutzlos unzufrieden miserabel frechheit unverschamt peinlich mies mull
+malo mala pesimo pesima fatal decepcionado decepcion desastre peor basura estafa verguenza
+"""
+# Words for the product, the company or the experience as a whole, and intensifiers: they do not
+# make an evaluation a topic ("great app", "servizio pessimo", "vraiment très nul").
+_NEUTRAL = """
+app apps application applications appli bank banking banque banca banco service services servizio servizi servicio
+serviciu serviciul dienst product products produit produits prodotto produs produsul produse company experience
+experiences experience experienza ervaring erfahrung experiencia everything thing things stars star review overall
+definitely truly totally absolutely extremely really very quite pretty so much far ever always never just simply
+vraiment tres trop tellement franchement totalement completement absolument toujours jamais rien tout
+davvero molto troppo veramente proprio assolutamente sempre mai niente tutto
+foarte mult prea chiar totul nimic deloc aplicatie aplicatia aplicatii
+echt heel erg zeer altijd nooit alles niets
+wirklich sehr total immer nie nichts
+muy todo nada siempre nunca aplicacion
+"""
+_COURTESY = """
+hello hi hey dear thanks thank thx ty regards cheers please help helping bye goodbye greetings morning evening
+afternoon sir madam team
+bonjour bonsoir salut merci cordialement coucou svp aide madame monsieur
+ciao salve buongiorno buonasera grazie saluti cordiali distinti prego aiuto
+buna ziua salut multumesc multumim va rog sarut mana
+hallo hoi dag bedankt dank groeten alvast
+danke vielen gruss grusse gruessen
+hola gracias saludos
+"""
+
+
+def _plain(word: str) -> str:
+    """Lower case without accents (lexicon and statements meet on this form)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
+def _words(block: str) -> frozenset[str]:
+    return frozenset(_plain(w) for w in block.split())
+
+
+POSITIVE, NEGATIVE, NEUTRAL, COURTESY = _words(_POSITIVE), _words(_NEGATIVE), _words(_NEUTRAL), _words(_COURTESY)
+_WORD = re.compile(r"[^\W\d_]+")
+# Configured languages written in another script than Latin: the script test is then off.
+_NON_LATIN = {"ar", "be", "bg", "el", "fa", "he", "hi", "hy", "ja", "ka", "ko", "mk", "ru", "sr", "th", "uk", "zh"}
+_GENERIC_MAX_WORDS = 12  # longer statements say more than an evaluation, even in evaluative words
+
+
+def _latin_share(text: str) -> float:
+    """Share of the letters of ``text`` in the Latin script (1.0 when it has no letters)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 1.0
+    return sum(ord(c) < 0x250 or 0x1E00 <= ord(c) <= 0x1EFF for c in letters) / len(letters)
+
+
+def word_kind(text: str, lang: str) -> tuple[str, int]:
+    """(kind, polarity) of one statement by its words alone (language and script not looked at).
+
+    Polarity: positive minus negative evaluative words (0 for a topic or filler).
+    """
+    words = [w for w in _WORD.findall(text) if len(w) > 1 or w.isupper()]
+    if not words:
+        return "filler", 0
+    stop = stop_words(lang) | stop_words("en")
+    plain = [_plain(w) for w in words]
+    content = [w for w, p in zip(words, plain, strict=True) if w.lower() not in stop and p not in stop]
+    content_plain = [_plain(w) for w in content]
+    pos = sum(p in POSITIVE for p in content_plain)
+    neg = sum(p in NEGATIVE for p in content_plain)
+    rest = [p for p in content_plain if p not in POSITIVE | NEGATIVE | NEUTRAL | COURTESY]
+    if rest:
+        # One short unknown word and nothing else ("Cbe", "wow!!"): nothing to theme either.
+        if len(words) == 1 and len(words[0]) <= 3 and not pos + neg:
+            return "filler", 0
+        return TOPIC, 0
+    if pos or neg:
+        # A question asks about something ("is it good?"); a long statement says more than "great".
+        if "?" in text or len(words) > _GENERIC_MAX_WORDS:
+            return TOPIC, 0
+        return ("generic_praise" if pos >= neg else "generic_complaint"), pos - neg
+    # Only stop words: filler when it greets or thanks, else a topic in function words ("how can I top up?").
+    return ("filler", 0) if any(p in COURTESY for p in plain) else (TOPIC, 0)
+
+
+def statement_kinds(
+    statements: pd.DataFrame, languages: Sequence[str] | None = None, min_latin_share: float = 0.5
+) -> np.ndarray:
+    """The kind of each statement (see the module docstring) as an object array.
+
+    ``languages``: the configured languages (``prepare.languages``); a statement detected in
+    another one (not ``und``) is ``other_language``, and so is one whose letters are mostly outside
+    the Latin script when every configured language is written in it. None: any language is read.
+    Ties of evaluative words, or evaluations with none counted, take the ``sentiment_label``
+    column when there is one.
+    """
+    n = len(statements)
+    texts = statements["text"].astype(str).to_numpy() if n else np.zeros(0, dtype=object)
+    langs = statements.get("language", pd.Series("und", index=statements.index)).fillna("und").astype(str).to_numpy()
+    labels = statements.get("sentiment_label", pd.Series(None, index=statements.index)).astype(object).to_numpy()
+    allowed = None if languages is None else {str(x) for x in languages} | {"und"}
+    latin = allowed is not None and not (allowed & _NON_LATIN)
+    out = np.empty(n, dtype=object)
+    for i in range(n):
+        if allowed is not None and (langs[i] not in allowed or (latin and _latin_share(texts[i]) < min_latin_share)):
+            out[i] = "other_language"
+            continue
+        kind, polarity = word_kind(texts[i], langs[i])
+        if kind.startswith("generic") and polarity == 0 and isinstance(labels[i], str):
+            kind = "generic_complaint" if labels[i] == "negative" else "generic_praise"
+        out[i] = kind
+    return out
