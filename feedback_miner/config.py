@@ -254,6 +254,10 @@ class ThemesConfig(_Section):
         0.5, ge=0.0, le=1.0, description="A broad theme with less than this share of its statements nearest its own "
         "centroid (of all broad themes') is about several things: it is split (Ward) until coherent; 0: never split.",
     )
+    duplicate_confusion: float = Field(
+        0.3, ge=0.0, le=1.0, description="Two broad themes whose statements are each nearer the other's centroid "
+        "at least this share of the time say the same thing: merged (when their sub-themes fit under one); 0: never.",
+    )
     # Low-content statements ("Same story last month.", "Ogni singola volta.") form themes of
     # their own otherwise. A short statement (not a ticket subject) repeated word for word by
     # several customers does not shape the themes; it joins a theme only when it is as close to

@@ -67,3 +67,32 @@ def test_name_language_prefers_the_report_language_where_the_theme_has_it():
     assert name_language({"it": 50, "en": 10}, "en") == "en"
     assert name_language({"it": 50, "en": 1}, "en") == "it"
     assert name_language({"ro": 5, "it": 5}, "en") == "it"
+
+
+def _blobs(directions: np.ndarray, n: int = 30, noise: float = 0.05, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n unit vectors around each direction, and the index of their direction."""
+    rng = np.random.default_rng(seed)
+    X = np.vstack([d + rng.normal(scale=noise, size=(n, directions.shape[1])) for d in directions])
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    return X.astype(np.float32), np.repeat(np.arange(len(directions)), n)
+
+
+def test_a_broad_theme_about_two_things_is_split_and_duplicates_merged():
+    from feedback_miner.themes.cluster import centroids_of
+    from feedback_miner.themes.hierarchy import broad_coherence, merge_duplicate_parents, split_incoherent_parents
+
+    e = np.eye(4)
+    # fine 0 and 1 are nearly the same thing; fine 2 is another; fine 3 a third
+    directions = np.vstack([e[0], e[0] + 0.03 * e[1], e[2], e[3]])
+    X, fine = _blobs(directions / np.linalg.norm(directions, axis=1, keepdims=True))
+    fine_c, sizes = centroids_of(X, fine, 4), np.bincount(fine)
+    # a grab-bag: fine 1 (like fine 0, which sits elsewhere) under one parent with the unrelated fine 2
+    grab_bag = np.array([0, 1, 1, 2])
+    assert broad_coherence(X, fine, grab_bag, fine_c, sizes)[1] <= 0.5  # half its statements sit nearer theme 0
+    split = split_incoherent_parents(X, fine, fine_c, sizes, grab_bag, 0.6)
+    assert split[1] != split[2]  # the unrelated fine themes no longer share a parent
+    # the same meaning under two parents: merged
+    twice = np.array([0, 1, 2, 3])
+    merged = merge_duplicate_parents(X, fine, fine_c, sizes, twice, 0.3, max_children=8)
+    assert merged[0] == merged[1] and len(set(merged)) == 3
+    assert list(merge_duplicate_parents(X, fine, fine_c, sizes, twice, 0.0, max_children=8)) == [0, 1, 2, 3]

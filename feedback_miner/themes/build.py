@@ -33,6 +33,7 @@ from feedback_miner.themes.core import (
 )
 from feedback_miner.themes.hierarchy import (
     group_fine_clusters,
+    merge_duplicate_parents,
     merge_siblings,
     split_crowded_parents,
     split_incoherent_parents,
@@ -221,6 +222,9 @@ class ThemeRefitter:
             parent[fresh] = len(kept_ids) + grouped
         if n_fine and cfg.subthemes:
             fitted = core_rows[clusterer.fitted_on_]  # the fit sample: bounded cost at any corpus size
+            if not kept_ids:  # (merging would renumber the broad themes kept from last night)
+                parent = merge_duplicate_parents(X[fitted], fine[clusterer.fitted_on_], fine_c, sizes, parent,
+                                                 cfg.duplicate_confusion, cfg.max_subthemes)  # fmt: skip
             parent = split_incoherent_parents(X[fitted], fine[clusterer.fitted_on_], fine_c, sizes, parent,
                                               cfg.min_coherence, reorder=not kept_ids)  # fmt: skip
         n_broad = int(parent.max()) + 1 if n_fine else 0

@@ -163,3 +163,43 @@ def split_incoherent_parents(
         two = fcluster(linkage(fine_c[children].astype(np.float64), method="ward"), 2, criterion="maxclust") - 1
         parent[children[two == 1]] = int(parent.max()) + 1
     return _order_by_size(parent, sizes) if reorder else parent
+
+
+def merge_duplicate_parents(
+    X: np.ndarray,
+    fine: np.ndarray,
+    fine_c: np.ndarray,
+    sizes: np.ndarray,
+    parent: np.ndarray,
+    min_confusion: float,
+    max_children: int,
+) -> np.ndarray:
+    """Merge broad themes that say the same thing: two whose statements are each nearer the other's
+    centroid than their own at least ``min_confusion`` of the time (a theme cut in two by the Ward
+    tree, e.g. "charged twice" / "double charge"), when their fine themes fit under one parent
+    (``max_children``). The most confused pair first; repeat. Parents keep their numbers; the
+    emptied ones are renumbered away (0..m-1, order kept)."""
+    parent = np.asarray(parent, dtype=np.int64).copy()
+    member = fine >= 0
+    if min_confusion <= 0 or not member.any() or not len(parent):
+        return parent
+    for _ in range(len(parent)):
+        ids = np.unique(parent)
+        if len(ids) < 2:
+            break
+        weighted = fine_c * np.asarray(sizes, dtype=np.float64)[:, None]
+        B = normalize_rows(np.vstack([weighted[parent == b].sum(0) for b in ids]).astype(np.float32))
+        own = np.searchsorted(ids, parent[fine[member]])
+        nearest = (X[member] @ B.T).argmax(axis=1)
+        M = np.zeros((len(ids), len(ids)))
+        np.add.at(M, (own, nearest), 1.0)
+        M /= np.maximum(M.sum(axis=1, keepdims=True), 1.0)
+        mutual = np.minimum(M, M.T)
+        np.fill_diagonal(mutual, 0.0)
+        n_children = np.bincount(np.searchsorted(ids, parent), minlength=len(ids))
+        mutual[(n_children[:, None] + n_children[None, :]) > max(max_children, 1)] = 0.0
+        a, b = np.unravel_index(int(np.argmax(mutual)), mutual.shape)
+        if mutual[a, b] < min_confusion:
+            break
+        parent[parent == ids[max(a, b)]] = ids[min(a, b)]
+    return np.unique(parent, return_inverse=True)[1].astype(np.int64)
