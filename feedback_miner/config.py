@@ -250,14 +250,10 @@ class ThemesConfig(_Section):
     min_subtheme_share: float = Field(
         0.005, ge=0.0, lt=1.0, description="Smallest sub-theme as a share of the themed statements."
     )
-    min_coherence: float = Field(
-        0.5, ge=0.0, le=1.0, description="A broad theme with less than this share of its statements nearest its own "
-        "centroid (of all broad themes') is about several things: it is split (Ward) until coherent; 0: never split.",
-    )
-    duplicate_confusion: float = Field(
-        0.3, ge=0.0, le=1.0, description="Two broad themes whose statements are each nearer the other's centroid "
-        "at least this share of the time say the same thing: merged (when their sub-themes fit under one); 0: never.",
-    )
+    min_coherence: float = Field(0.5, ge=0.0, le=1.0, description="Split (Ward) a broad theme while less than this "
+                                 "share of its statements is nearest its own centroid (of all broad ones); 0: never.")
+    duplicate_confusion: float = Field(0.3, ge=0.0, le=1.0, description="Merge two broad themes whose statements are "
+                                       "each nearest the other's centroid this often (sub-themes fitting); 0: never.")
     # Low-content statements ("Same story last month.", "Ogni singola volta.") form themes of
     # their own otherwise. A short statement (not a ticket subject) repeated word for word by
     # several customers does not shape the themes; it joins a theme only when it is as close to
