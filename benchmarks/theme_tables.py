@@ -66,6 +66,23 @@ def theme_table(config: Path, store: RunStore, limit: int | None, top: int, mode
     print("\nno topic: " + ", ".join(f"{KIND_LABELS[k]} {kinds.get(k, 0)}" for k in KIND_LABELS)
           + f"; non-answers {a['kind'].isna().sum()}; 'other': {other.sum()} of {topic.sum()} topic statements "
           f"({other.sum() / max(topic.sum(), 1):.1%})")  # fmt: skip
+    if (cfg.resolve("../data/sample") if config.name == "demo.yaml" else Path("/nonexistent")).exists():
+        content = _planted_content(st["text"])  # the sample's planted theme sentences
+        in_other = (a["theme_id"] == "other").to_numpy() & content
+        in_kind = a["kind"].isin(list(KIND_LABELS)).to_numpy() & content
+        print(f"sample content statements (a planted theme sentence): {content.sum()}; in 'other' {in_other.sum()} "
+              f"({in_other.sum() / max(content.sum(), 1):.1%}); in a no-topic bucket {in_kind.sum()} "
+              f"({in_kind.sum() / max(content.sum(), 1):.1%})")  # fmt: skip
+
+
+def _planted_content(texts: pd.Series):
+    """``content_mask`` of benchmarks/themes.py (the sample's planted theme sentences)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("themes_benchmark", ROOT / "benchmarks" / "themes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.content_mask(texts)
 
 
 def main() -> None:

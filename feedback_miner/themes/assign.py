@@ -194,6 +194,8 @@ class ThemeAssigner:
         sub[free[fits]] = np.where(leaves.parent[best[fits]] != leaves.ids[best[fits]], leaves.ids[best[fits]],
                                    None) if len(leaves.C) else []  # fmt: skip
         theme[free[~ok & ~is_em]] = OTHER
+        loose = free[~ok & ~is_em & night.filler[free]]  # repeated short lines that fit no theme: filler
+        theme[loose], night.kind[loose] = "filler", "filler"
 
         # 4. duplicates follow their first copy (unless they kept their own theme); orphans: nearest
         follow_duplicates(night, theme, sub, np.flatnonzero(night.is_dup & ~keep & night.topical))

@@ -158,6 +158,8 @@ class ThemeRefitter:
         bl, sl = levels.broad[free_rows], levels.sub[free_rows]
         theme[free_rows] = np.where(bl < 0, OTHER, np.array([*broad_ids, OTHER], dtype=object)[bl])
         sub[free_rows] = np.where((bl >= 0) & (sl >= 0), np.array([*sub_ids, None], dtype=object)[sl], None)
+        # short lines repeated word for word that fit no theme are filler, not topics left over
+        night.kind[free_rows[(bl < 0) & night.filler[free_rows]]] = "filler"
 
         # statements with no topic go to their kind's bucket; duplicates follow their first copy;
         # orphans go to the nearest theme

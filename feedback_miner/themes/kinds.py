@@ -8,7 +8,9 @@ Kinds (the ``kind`` column of assignments and themes):
   "vraiment frustrant", "ok, excelent, bun"): every word is a stop word, an evaluative word, or a
   word for the product itself (app, bank, service...). Polarity: the evaluative words, else the
   statement's sentiment label.
-- ``filler``: greetings, thanks, sign-offs and text with no word at all ("wow", "Cbe", "👍").
+- ``filler``: greetings, thanks, sign-offs, bare ticket subjects ("Urgent", "Question"), text with
+  no word at all ("wow", "Cbe", "👍"), and short lines repeated word for word by several customers
+  (:func:`~feedback_miner.themes.space.filler_mask`) that fit no theme.
 - ``other_language``: in a language outside the configured ones, or mostly in a script they do
   not use (``በጣም ነው``).
 
@@ -93,6 +95,9 @@ buna ziua salut multumesc multumim va rog sarut mana
 hallo hoi dag bedankt dank groeten alvast
 danke vielen gruss grusse gruessen
 hola gracias saludos
+urgent question questions query inquiry request problem issue complaint feedback info information compliment
+urgente domanda richiesta problema reclamo segnalazione demande question probleme reclamation
+intrebare cerere problema reclamatie
 """
 
 
