@@ -42,6 +42,7 @@ from feedback_miner.prepare import STATEMENT_COLUMNS as PREPARED_STATEMENT_COLUM
 from feedback_miner.prepare.incremental import merge_preparation, settings_hash
 from feedback_miner.report import render_brief, render_report
 from feedback_miner.report.assemble import build_report_input, with_this_run
+from feedback_miner.report.explore import customer_facts
 from feedback_miner.run_folder import jsonable, new_run_id, publish, remove_temp_folders, temp_folder, write_outputs
 from feedback_miner.sentiment import load_sentiment_model, theme_sentiment
 from feedback_miner.store import NightRecord, RunStore, night_key
@@ -328,6 +329,8 @@ def publish_stage(n: Night, tmp: Path) -> RunResult:
         "values.csv": n.outcome.values, "values.json": n.outcome.values,
         "quarantine.csv": n.ing.quarantine, "report.html": n.html, "pain_points.md": n.brief,
         "manifest.json": n.manifest,
+        # what the report's filters and heat maps read of the customers, for `report --run`
+        **({"customers.parquet": customer_facts(n.ing.customers)} if n.ing.customers is not None else {}),
     })
     run_dir = n.cfg.output_dir / n.run_id
     n.store.nights.save_night(NightRecord(

@@ -19,7 +19,8 @@ from feedback_miner.store import RunStore
 pytestmark = pytest.mark.slow
 
 OUTPUTS = ("manifest.json", "quarantine.csv", "documents.parquet", "statements.parquet", "themes.csv",
-           "themes.parquet", "pain_points.csv", "pain_points.json", "pain_points.md", "report.html")
+           "themes.parquet", "pain_points.csv", "pain_points.json", "pain_points.md", "report.html",
+           "customers.parquet")
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 # The night's report is rendered before its own stage ends; one rebuilt later also lists that stage's time.
 STAGE_TIMINGS = re.compile(rb"<dt>Stage timings</dt><dd>.*?</dd>")

@@ -96,10 +96,15 @@ def rebuild_report(cfg: Config, run_id: str = "latest") -> Path:
         full = pd.read_parquet(run_dir / "themes.parquet")
         extra = [c for c in full.columns if c not in themes.columns]
         themes = themes.merge(full[["theme_id", *extra]], on="theme_id", how="left")
-    # Customers are not kept in the store: a rebuilt report has no segment/plan filters or heat maps.
     values = pd.read_json(run_dir / "values.json") if (run_dir / "values.json").exists() else None
+    # The night's own statements, documents and customers (the store keeps only the latest window;
+    # customers only the run folder keeps): the filters, heat maps and quotes the night showed.
+    saved = {n: run_dir / f"{n}.parquet" for n in ("statements", "documents", "customers")}
+    if saved["statements"].exists() and saved["documents"].exists():
+        statements, documents = pd.read_parquet(saved["statements"]), pd.read_parquet(saved["documents"])
+    customers = pd.read_parquet(saved["customers"]) if saved["customers"].exists() else None
     report_input = build_report_input(manifest, themes, pains, statements, history, documents=documents,
-                                      values=values)
+                                      customers=customers, values=values)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "report.html").write_text(render_report(report_input, cfg.report), encoding="utf-8")
     (run_dir / "pain_points.md").write_text(render_brief(report_input, cfg.report), encoding="utf-8")

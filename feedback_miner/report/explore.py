@@ -74,6 +74,15 @@ def customer_attributes(customers: pd.DataFrame | None, max_values: int = 20, ma
     return out[:max_attributes]
 
 
+def customer_facts(customers: pd.DataFrame | None) -> pd.DataFrame:
+    """What the report needs of the customers (``customer_id``, ``churned``, the attribute columns):
+    the run folder keeps it as ``customers.parquet`` so that ``report --run`` rebuilds the same page."""
+    if customers is None or customers.empty or "customer_id" not in customers:
+        return pd.DataFrame(columns=["customer_id"])
+    keep = ["customer_id", *(["churned"] if "churned" in customers else []), *customer_attributes(customers)]
+    return customers[keep].reset_index(drop=True)
+
+
 def statement_facts(
     statements: pd.DataFrame, documents: pd.DataFrame | None, customers: pd.DataFrame | None
 ) -> pd.DataFrame:
