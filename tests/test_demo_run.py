@@ -70,8 +70,6 @@ def test_no_email_of_the_inputs_in_any_output(demo_run):
         assert not leaked, (path.name, leaked[:5])
 
 
-@pytest.mark.xfail(strict=True, reason="report --run rebuilds without the run's customers and documents: the "
-                   "'By customer group' section and the segment/plan filters of issue #22 are missing")
 def test_report_rebuilt_from_the_store_is_the_nights_own(demo_run):
     """``feedback-miner report --run latest`` re-renders report.html and pain_points.md from the run
     store and the run folder's tables, without recomputing: what the night wrote, but for the
