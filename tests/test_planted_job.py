@@ -73,7 +73,13 @@ def planted_run(shared_data, tmp_path_factory):
     statements["intent"] = statements["doc_id"].str.removeprefix("survey:").map(
         docs.set_index("response_id")["intent"])
     themed = statements.dropna(subset=["theme_id"])
-    pains = pd.read_csv(result.run_dir / "pain_points.csv").set_index("theme_id")
+    # Every broad theme's statistics (themes.csv); the listed pain points (pain_points.csv) may name a
+    # sub-theme in place of its broad theme ("most specific level", issue #20).
+    pains = pd.read_csv(result.run_dir / "themes.csv")
+    pains = pains[pains["parent_id"].isna()].set_index("theme_id")
+    listed = pd.read_csv(result.run_dir / "pain_points.csv").dropna(subset=["rank"]).sort_values("rank")
+    pains["rank"] = pd.Series({(r.parent_id if isinstance(r.parent_id, str) else r.theme_id): r.rank
+                               for r in list(listed.itertuples())[::-1]}).reindex(pains.index)
     # The estimand of each theme the job found: churn risk of the customers who mention it against
     # all other customers, from the design risks (a theme may merge a planted intent with others).
     risk = pd.Series(p, index=docs["customer_id"])
