@@ -10,7 +10,7 @@ import hashlib
 import json
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -316,11 +316,11 @@ class SentimentConfig(_Section):
         "data with e5-small's top 4 layers fine-tuned: non-commercial, opt-in, runs its own encoder pass over the "
         "texts, ~30-170 sentences/s on 2 shared cores) or a trained head's folder, relative to the config.",
     )
-    neutral_band: float | None = Field(
-        None,
-        ge=0.0,
-        lt=1.0,
-        description="None: the label is the head's most probable class; a number: |score| below it is neutral.",
+    neutral_band: Annotated[float, Field(ge=0.0, lt=1.0)] | Literal["head"] | None = Field(
+        "head",
+        description="'head': |score| below the head's neutral band for the text's language is neutral (calibrated "
+        "per language on held-out data, stored with the head; a head without bands: its most probable class); "
+        "None: the head's most probable class; a number: |score| below it is neutral, in every language.",
     )
 
 

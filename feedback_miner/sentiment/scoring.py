@@ -25,8 +25,9 @@ THEME_COLUMNS = [
 ]
 
 
-def labels_from_scores(scores: np.ndarray, neutral_band: float) -> np.ndarray:
-    """``negative`` below ``-neutral_band``, ``positive`` above ``+neutral_band``, else ``neutral``."""
+def labels_from_scores(scores: np.ndarray, neutral_band: float | np.ndarray) -> np.ndarray:
+    """``negative`` below ``-neutral_band``, ``positive`` above ``+neutral_band``, else ``neutral``
+    (``neutral_band``: one number, or one per score)."""
     s = np.asarray(scores, dtype=float)
     return np.where(s > neutral_band, "positive", np.where(s < -neutral_band, "negative", "neutral")).astype(object)
 
@@ -40,7 +41,9 @@ def score_statements(
     ``model.uses_texts``); ``embeddings`` is aligned with its rows and made by the embedder the head
     names (``model.embedding_model``). Returns ``statement_id, sentiment,
     sentiment_label`` with ``sentiment`` in [-1, 1]; the label is the head's most probable class, or
-    the score thresholded at ``cfg.neutral_band`` when that is set.
+    the score thresholded at ``cfg.neutral_band`` when that is a number; ``"head"``: at the head's
+    band for the statement's ``language`` (calibrated per language, ``model.metadata_["neutral_bands"]``;
+    a head without them labels by the most probable class).
     """
     if len(statements) != len(embeddings):
         raise SentimentModelError(f"{len(statements)} statements but {len(embeddings)} embeddings")
@@ -52,7 +55,12 @@ def score_statements(
         raise SentimentModelError("this sentiment head reads the statement texts: statements need a 'text' column")
     proba = model.predict_proba(embeddings, texts)
     scores = proba[:, 2] - proba[:, 0]
-    if cfg.neutral_band is None:
+    bands = model.metadata_.get("neutral_bands") if cfg.neutral_band == "head" else None
+    if bands:
+        languages = statements["language"] if "language" in statements.columns else pd.Series("", statements.index)
+        band = languages.astype(str).map(lambda lang: bands.get(lang, bands["*"])).to_numpy(dtype=float)
+        labels = labels_from_scores(scores, band)
+    elif cfg.neutral_band is None or cfg.neutral_band == "head":
         labels = model.classes_[np.argmax(proba, axis=1)]
     else:
         labels = labels_from_scores(scores, cfg.neutral_band)

@@ -139,3 +139,35 @@ def weak_labels(
     known = score.notna().to_numpy() & np.isin(scale, ["nps", "csat"])
     label = np.where(score <= low, "negative", np.where(score >= high, "positive", "neutral"))
     return pd.Series(np.where(known, label, None), index=documents.index, dtype=object, name="label")
+
+
+def calibrate_neutral_bands(
+    scores: np.ndarray,
+    labels: Sequence[str],
+    languages: Sequence[str],
+    grid: Sequence[float] = tuple(np.round(np.arange(0.0, 0.81, 0.05), 2)),
+    min_per_class: int = 20,
+) -> dict[str, float]:
+    """Per-language neutral band: the ``|score|`` under which a text is neutral, chosen on held-out scores.
+
+    For each language with at least ``min_per_class`` texts of every class, the band of ``grid``
+    with the best macro-F1 (ties: the narrower band); ``"*"`` is the band chosen on all rows together,
+    for languages without enough neutral examples.
+    """
+    from feedback_miner.sentiment.scoring import labels_from_scores
+
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(labels, dtype=object)
+    langs = np.asarray(languages, dtype=object)
+
+    def best(mask: np.ndarray) -> float:
+        f1 = [f1_score(y[mask], labels_from_scores(s[mask], b), average="macro", zero_division=0) for b in grid]
+        return float(grid[int(np.argmax(f1))])
+
+    bands = {"*": best(np.ones(len(y), bool))}
+    for lang in sorted(pd.unique(langs)):
+        m = langs == lang
+        counts = pd.Series(y[m]).value_counts()
+        if all(counts.get(c, 0) >= min_per_class for c in CLASSES):
+            bands[str(lang)] = best(m)
+    return bands

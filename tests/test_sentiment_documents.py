@@ -1,0 +1,106 @@
+"""Document-level sentiment, per-language neutral bands, and the idiom regression set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from feedback_miner.config import PrepareConfig, SentimentConfig
+from feedback_miner.prepare import prepare_statements
+from feedback_miner.sentiment import bundled_model_path, load_sentiment_model, score_statements
+from feedback_miner.sentiment.documents import document_vectors, score_documents
+from feedback_miner.sentiment.training import calibrate_neutral_bands
+
+IDIOMS_FLOOR = 0.80  # polarity accuracy of the shipped head on tests/data/sentiment_idioms.csv (regression floor)
+
+
+def _surveys(texts: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "doc_id": list(texts),
+            "source": "survey",
+            "source_id": "s",
+            "customer_id": [f"c{i}" for i in range(len(texts))],
+            "created_at": pd.Timestamp("2024-03-05", tz="UTC"),
+            "subject": None,
+            "text": list(texts.values()),
+            "score": None,
+            "score_scale": None,
+            "attributes": "{}",
+            "content_hash": [f"h{i}" for i in range(len(texts))],
+        }
+    )
+
+
+def test_document_vector_is_the_length_weighted_mean_of_its_statements_in_order():
+    statements = pd.DataFrame(
+        {
+            "doc_id": ["b", "a", "a", "c"],
+            "position": [0, 1, 0, 0],
+            "text": ["only one", "x" * 30, "y" * 10, "z"],
+            "language": ["it", "en", "en", "fr"],
+        }
+    )
+    vectors = np.array([[0, 0, 1], [0, 1, 0], [1, 0, 0], [1, 1, 0]], dtype=np.float32)
+    docs, doc_vectors = document_vectors(statements, vectors)
+    assert docs["doc_id"].tolist() == ["a", "b", "c"]
+    assert docs.loc[0, "text"] == "y" * 10 + " " + "x" * 30  # position order
+    expected_a = np.array([10.0, 30.0, 0.0]) / np.hypot(10.0, 30.0)
+    np.testing.assert_allclose(doc_vectors[0], expected_a, rtol=1e-6)
+    np.testing.assert_allclose(doc_vectors[1], [0, 0, 1])
+    np.testing.assert_allclose(doc_vectors[2], np.array([1, 1, 0]) / np.sqrt(2), rtol=1e-6)
+    assert docs["language"].tolist() == ["en", "it", "fr"]
+
+
+def test_neutral_bands_are_calibrated_per_language_with_a_fallback():
+    rng = np.random.default_rng(0)
+    # English neutral texts sit near 0, Italian ones spread to +-0.5: Italian needs the wider band.
+    en = np.r_[rng.uniform(-1, -0.3, 60), rng.uniform(-0.1, 0.1, 60), rng.uniform(0.3, 1, 60)]
+    it = np.r_[rng.uniform(-1, -0.6, 60), rng.uniform(-0.5, 0.5, 60), rng.uniform(0.6, 1, 60)]
+    labels = ["negative"] * 60 + ["neutral"] * 60 + ["positive"] * 60
+    ro = np.r_[rng.uniform(-1, -0.2, 30), rng.uniform(0.2, 1, 30)]
+    bands = calibrate_neutral_bands(
+        np.r_[en, it, ro], labels * 2 + ["negative"] * 30 + ["positive"] * 30, ["en"] * 180 + ["it"] * 180 + ["ro"] * 60
+    )
+    assert 0.1 <= bands["en"] <= 0.3 and 0.5 <= bands["it"] <= 0.6
+    assert "ro" not in bands and "*" in bands  # no Romanian neutral examples: the overall band applies
+
+
+@pytest.fixture(scope="module")
+def e5():
+    from feedback_miner.embed import load_embedder
+
+    return load_embedder("e5-small")
+
+
+@pytest.fixture(scope="module")
+def head():
+    return load_sentiment_model("bundled", bundled_model_path().parent)
+
+
+@pytest.mark.slow
+def test_mixed_review_is_negative_as_a_document_while_its_first_statement_is_positive(e5, head):
+    docs = _surveys({"survey:1": "Great screen. Broke after two weeks, never again.",
+                     "survey:2": "Delivery was slow. But the product itself is excellent and I love it."})  # fmt: skip
+    statements = prepare_statements(docs, PrepareConfig(ner_names=False)).statements
+    assert statements.groupby("doc_id").size().tolist() == [2, 2]
+    vectors = e5.encode(statements["text"].tolist())
+    cfg = SentimentConfig()
+    by_statement = score_statements(statements, vectors, head, cfg).merge(statements, on="statement_id")
+    first = by_statement[(by_statement["doc_id"] == "survey:1") & (by_statement["position"] == 0)]
+    assert first["sentiment_label"].tolist() == ["positive"]
+    by_doc = score_documents(statements, vectors, head, cfg).set_index("doc_id")
+    assert by_doc.loc["survey:1", "sentiment_label"] == "negative" and by_doc.loc["survey:1", "sentiment"] < 0
+    assert by_doc.loc["survey:2", "sentiment_label"] == "positive"
+
+
+@pytest.mark.slow
+def test_negation_contrast_and_recommend_idioms_in_every_language(root, e5, head):
+    """A regression floor on the set the project wrote (never trained on): polarity by the sign of the score."""
+    idioms = pd.read_csv(root / "tests" / "data" / "sentiment_idioms.csv")
+    assert set(idioms["language"]) == {"en", "it", "fr", "ro"}
+    scores = head.predict_scores(e5.encode(idioms["text"].tolist()), idioms["text"].tolist())
+    right = np.where(scores >= 0, "positive", "negative") == idioms["label"].to_numpy()
+    wrong = idioms.loc[~right, "text"].tolist()
+    assert right.mean() >= IDIOMS_FLOOR, f"{right.mean():.2f} < {IDIOMS_FLOOR}; wrong: {wrong}"
