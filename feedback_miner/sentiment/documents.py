@@ -53,3 +53,10 @@ def score_documents(
     docs, doc_vectors = document_vectors(statements, vectors)
     scored = score_statements(docs.rename(columns={"doc_id": "statement_id"}), doc_vectors, model, cfg)
     return scored.rename(columns={"statement_id": "doc_id"})[DOCUMENT_SENTIMENT_COLUMNS]
+
+
+def with_document_sentiment(documents: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+    """``documents`` with the ``sentiment, sentiment_label`` of ``scored`` (by ``doc_id``; NaN/None for a
+    document without statements); columns of an earlier scoring are replaced."""
+    base = documents.drop(columns=[c for c in ("sentiment", "sentiment_label") if c in documents.columns])
+    return base.merge(scored[DOCUMENT_SENTIMENT_COLUMNS], on="doc_id", how="left")
