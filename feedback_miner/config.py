@@ -317,10 +317,10 @@ class SentimentConfig(_Section):
         "texts, ~30-170 sentences/s on 2 shared cores) or a trained head's folder, relative to the config.",
     )
     neutral_band: Annotated[float, Field(ge=0.0, lt=1.0)] | Literal["head"] | None = Field(
-        "head",
-        description="'head': |score| below the head's neutral band for the text's language is neutral (calibrated "
-        "per language on held-out data, stored with the head; a head without bands: its most probable class); "
-        "None: the head's most probable class; a number: |score| below it is neutral, in every language.",
+        None,
+        description="None: the label is the head's most probable class; 'head': |score| below the head's neutral "
+        "band for the text's language is neutral (calibrated per language on held-out data, stored with the head; "
+        "a head without bands: its most probable class); a number: |score| below it is neutral, in every language.",
     )
 
 

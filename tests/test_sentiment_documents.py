@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,8 +13,9 @@ from feedback_miner.prepare import prepare_statements
 from feedback_miner.sentiment import bundled_model_path, load_sentiment_model, score_statements
 from feedback_miner.sentiment.documents import document_vectors, score_documents
 from feedback_miner.sentiment.training import calibrate_neutral_bands
+from feedback_miner.store import RunStore
 
-IDIOMS_FLOOR = 0.80  # polarity accuracy of the shipped head on tests/data/sentiment_idioms.csv (regression floor)
+IDIOMS_FLOOR = 0.85  # the shipped head gets 37 of 42 (0.881) of tests/data/sentiment_idioms.csv right
 
 
 def _surveys(texts: dict[str, str]) -> pd.DataFrame:
@@ -83,7 +86,8 @@ def head():
 def test_mixed_review_is_negative_as_a_document_while_its_first_statement_is_positive(e5, head):
     docs = _surveys({"survey:1": "Great screen. Broke after two weeks, never again.",
                      "survey:2": "Delivery was slow. But the product itself is excellent and I love it."})  # fmt: skip
-    statements = prepare_statements(docs, PrepareConfig(ner_names=False)).statements
+    # At the default min_statement_chars (15) "Great screen." merges into its neighbour: one statement.
+    statements = prepare_statements(docs, PrepareConfig(ner_names=False, min_statement_chars=10)).statements
     assert statements.groupby("doc_id").size().tolist() == [2, 2]
     vectors = e5.encode(statements["text"].tolist())
     cfg = SentimentConfig()
@@ -104,3 +108,22 @@ def test_negation_contrast_and_recommend_idioms_in_every_language(root, e5, head
     right = np.where(scores >= 0, "positive", "negative") == idioms["label"].to_numpy()
     wrong = idioms.loc[~right, "text"].tolist()
     assert right.mean() >= IDIOMS_FLOOR, f"{right.mean():.2f} < {IDIOMS_FLOOR}; wrong: {wrong}"
+
+
+@pytest.mark.slow
+def test_the_job_writes_document_level_sentiment(demo_run):
+    """documents.parquet, the store and the manifest carry each document's own sentiment."""
+    docs = pd.read_parquet(demo_run.run_dir / "documents.parquet")
+    st = pd.read_parquet(demo_run.run_dir / "statements.parquet")
+    scored = docs[docs["doc_id"].isin(st["doc_id"])]
+    assert len(scored) and scored["sentiment"].between(-1, 1).all()
+    assert set(scored["sentiment_label"]) <= {"negative", "neutral", "positive"}
+    assert docs.loc[~docs["doc_id"].isin(st["doc_id"]), "sentiment"].isna().all()
+    multi = st.groupby("doc_id")["sentiment"].agg(["size", "mean"]).query("size > 1")
+    gap = (scored.set_index("doc_id")["sentiment"].reindex(multi.index) - multi["mean"]).abs()
+    assert (gap > 1e-6).any()  # the document vector is read, not the mean of the statement scores
+    manifest = json.loads((demo_run.run_dir / "manifest.json").read_text())
+    assert sum(manifest["counts"]["documents_by_sentiment"].values()) == len(scored)
+    with RunStore(demo_run.config.store_path, read_only=True) as store:
+        stored = store.nights.documents()
+    assert {"sentiment", "sentiment_label"} <= set(stored.columns)
