@@ -299,8 +299,8 @@ def _manifest(n: Night) -> dict:
         "unlinked_customers": ing.unlinked,
         **n.prep.counts,
         # Polarity of whole answers and tickets (document-level sentiment), not of their statements.
-        "documents_by_sentiment": {str(k): int(v) for k, v in n.prep.documents["sentiment_label"].value_counts().items()}
-        if "sentiment_label" in n.prep.documents else {},
+        "documents_by_sentiment": {str(k): int(v) for k, v in n.prep.documents.get(
+            "sentiment_label", pd.Series(dtype=object)).value_counts().items()},
     }
     return {
         "run_id": n.run_id, "started_at": n.started.isoformat(), "config_hash": cfg.config_hash(),
