@@ -384,9 +384,18 @@ class RunConfig(_Section):
     output_dir: str = Field("runs", description="Run folders <output_dir>/<run_id>/ and the 'latest' link.")
     store: str | None = Field(None, description="DuckDB run store; default <output_dir>/feedback_miner.duckdb")
     window_days: int | None = Field(None, ge=1, description="Analysis window; None: all documents.")
-    refit: Literal["always", "assign"] = Field(
-        "always", description="always: refit themes on the window each night; assign: keep last night's themes "
-        "and assign new statements to them (new clusters only from what does not fit).")
+    refit: Literal["auto", "always", "assign"] = Field(
+        "auto", description="auto: reuse the last night's outputs when inputs and config are unchanged, else "
+        "assign new statements to last night's themes, refitting every refit_every_days or when they no longer "
+        "fit (feedback_miner/nightly.py); always: refit themes on the window each night; assign: keep last "
+        "night's themes and assign new statements to them (new clusters only from what does not fit).")
+    refit_every_days: int = Field(7, ge=1, description="auto: refit at least this often (days since the last refit).")
+    refit_unassigned_rise: float = Field(
+        0.10, ge=0.0, le=1.0, description="auto: refit when the share of new statements fitting no theme exceeds "
+        "last night's 'other' share by more than this.")
+    refit_centroid_drift: float = Field(
+        0.05, ge=0.0, le=2.0, description="auto: refit when the themes' centroids moved by more than this "
+        "(member-weighted 1 - cosine between last night's centroid and tonight's members' mean).")
     engine: Literal["local", "ray"] = Field("local", description="Where per-row stages run: this process or Ray.")
     ray: RayConfig = RayConfig()
 

@@ -18,6 +18,7 @@ the run folder is written and published by :mod:`feedback_miner.run_folder`. Cra
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import resource
 import shutil
@@ -37,13 +38,30 @@ from feedback_miner.engine import Engine, get_engine
 from feedback_miner.ingest import IngestResult, ingest
 from feedback_miner.ingest.summary import input_notes as ingest_notes
 from feedback_miner.lock import RunLock
+from feedback_miner.nightly import (
+    ThemesDecision,
+    after_assignment,
+    before_themes,
+    centroid_drift,
+    last_refit_at,
+    unassigned_rise,
+)
 from feedback_miner.outcomes import link_outcomes
 from feedback_miner.prepare import STATEMENT_COLUMNS as PREPARED_STATEMENT_COLUMNS
 from feedback_miner.prepare.incremental import merge_preparation, settings_hash
 from feedback_miner.report import render_brief, render_report
 from feedback_miner.report.assemble import build_report_input, with_this_run
 from feedback_miner.report.explore import customer_facts
-from feedback_miner.run_folder import jsonable, new_run_id, publish, remove_temp_folders, temp_folder, write_outputs
+from feedback_miner.run_folder import (
+    jsonable,
+    move_into_place,
+    new_run_id,
+    point_latest,
+    remove_temp_folders,
+    restore_latest,
+    temp_folder,
+    write_outputs,
+)
 from feedback_miner.sentiment import load_sentiment_model, theme_sentiment
 from feedback_miner.sentiment.documents import document_vectors, with_document_sentiment
 from feedback_miner.store import NightRecord, RunStore, night_key
@@ -119,6 +137,7 @@ class Night:
     themes: pd.DataFrame | None = None
     outcome: object = None
     manifest: dict = field(default_factory=dict)
+    decision: ThemesDecision | None = None
     html: str = ""
     brief: str = ""
 
@@ -241,16 +260,26 @@ def themes_stage(n: Night, info: dict) -> None:
     cfg, store = n.cfg, n.store
     prev = None if n.full else store.themes.previous_themes(n.key)
     prev_assign = None if n.full else store.nights.previous_assignments(n.key)
-    assign_night = cfg.run.refit == "assign" and prev is not None
+    previous_run = None if n.full else store.run_log.previous_night(n.key)
+    n.decision = before_themes(cfg.run, prev is not None, last_refit_at(store.nights.manifest(previous_run)),
+                               n.started)
     taxonomy = _taxonomy(n)
-    # copy=False: nothing after this stage reads the raw vectors, so they are centred in place.
-    if assign_night:
+    if n.decision.mode == "assign":
         # No refit: last night's themes keep their centroids, new statements are assigned to them.
+        # auto: the vectors are kept (copy) in case the themes turn out not to fit and the night refits.
+        means = store.nights.previous_language_means(n.key)
         n.theme_result = assign_themes(n.statements, n.vectors, cfg.themes, prev, previous_assignments=prev_assign,
-                                       taxonomy=taxonomy, language_means=store.nights.previous_language_means(n.key),
-                                       copy=False, name_language=cfg.report.language,
-                                       languages=cfg.prepare.languages)
-    else:
+                                       taxonomy=taxonomy, language_means=means, copy=cfg.run.refit == "auto",
+                                       name_language=cfg.report.language, languages=cfg.prepare.languages)
+        if cfg.run.refit == "auto":
+            rise = unassigned_rise(n.theme_result.assignments, prev_assign, prev)
+            drift = centroid_drift(n.statements, n.vectors, n.theme_result.assignments, prev,
+                                   n.theme_result.language_means, cfg.themes)
+            n.decision = after_assignment(cfg.run, n.decision, rise, drift)
+            info.update(unassigned_rise=round(rise, 4), centroid_drift=round(drift, 4))
+    if n.decision.mode == "refit":
+        n.decision.last_refit_at = n.started.isoformat()
+        # copy=False: nothing after this stage reads the raw vectors, so they are centred in place.
         n.theme_result = build_themes(n.statements, n.vectors, cfg.themes, prev, taxonomy=taxonomy,
                                       previous_assignments=prev_assign, copy=False, assigner=n.engine.assigner(),
                                       name_language=cfg.report.language, languages=cfg.prepare.languages)
@@ -260,7 +289,8 @@ def themes_stage(n: Night, info: dict) -> None:
     ts = theme_sentiment(n.statements)
     ts_sub = theme_sentiment(n.statements.drop(columns=["theme_id"]).rename(columns={"subtheme_id": "theme_id"}))
     n.themes = n.theme_result.themes.merge(pd.concat([ts, ts_sub], ignore_index=True), on="theme_id", how="left")
-    info.update(mode="assign" if assign_night else "refit",
+    log.info("themes: %s (%s)", n.decision.mode, n.decision.why)
+    info.update(mode=n.decision.mode,
                 themes=int(n.themes["parent_id"].isna().sum()) if len(n.themes) else 0,
                 subthemes=int(n.themes["parent_id"].notna().sum()) if len(n.themes) else 0)
 
@@ -309,6 +339,7 @@ def _manifest(n: Night) -> dict:
         "embedding_model": n.embedder.name,
         # the head the config named (bundled / research / research-tuned / a path) and the vectors it reads
         "sentiment_model": f"'{cfg.sentiment.model}' head on {n.head.embedding_model} vectors",
+        "themes_decision": n.decision.as_dict() if n.decision else None,
         "controls_used": n.outcome.controls_used, "input_notes": n.input_notes, "outcome_notes": n.outcome.notes,
         "outcome_definitions": n.outcome.definitions,
         "versions": _versions(),
@@ -344,15 +375,58 @@ def publish_stage(n: Night, tmp: Path) -> RunResult:
         **({"customers.parquet": customer_facts(n.ing.customers)} if n.ing.customers is not None else {}),
     })
     run_dir = n.cfg.output_dir / n.run_id
+    # Folder in place, then the night's rows and its 'succeeded' in one transaction, then 'latest':
+    # a kill before the commit leaves a folder the next run removes; after it, 'latest' is restored.
+    move_into_place(tmp, run_dir)
+    if n.clock.on_stage:
+        n.clock.on_stage("finish")
     n.store.nights.save_night(NightRecord(
         run_id=n.run_id, documents=n.prep.documents, statements=n.statements, themes=n.themes,
-        language_means=n.theme_result.language_means, pain_points=pain_points, manifest=n.manifest), jsonable)
-    publish(tmp, run_dir)
-    n.store.run_log.finish_run(n.run_id, "succeeded", finished_at=pd.Timestamp.now(tz="UTC"),
-                               input_fingerprints=n.ing.fingerprints, counts=n.manifest["counts"],
-                               output_dir=str(run_dir))
+        language_means=n.theme_result.language_means, pain_points=pain_points, manifest=n.manifest), jsonable,
+        finish=_finish_args(n, run_dir))
+    point_latest(run_dir)
     return RunResult(run_id=n.run_id, run_dir=run_dir, manifest=n.manifest, themes=n.themes,
                      pain_points=pain_points)
+
+
+def _finish_args(n: Night, run_dir: Path) -> dict:
+    return dict(finished_at=pd.Timestamp.now(tz="UTC"), input_fingerprints=n.ing.fingerprints,
+                counts=n.manifest["counts"], output_dir=str(run_dir))
+
+
+def reuse_stage(n: Night, tmp: Path) -> RunResult | None:
+    """``run.refit: auto``: when tonight's inputs and config equal the last succeeded night's, its
+    run folder is copied as tonight's (no stage after ingest runs); None when they differ."""
+    last = n.store.run_log.last_succeeded()
+    if n.full or n.cfg.run.refit != "auto" or last is None or last[1] != n.key:
+        return None
+    source_id = last[0]
+    source = n.cfg.output_dir / source_id
+    if not (source / "manifest.json").is_file():
+        return None
+    with n.clock.stage("reuse") as info:
+        shutil.copytree(source, tmp, dirs_exist_ok=True)
+        manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+        why = f"inputs and config unchanged since run {source_id}"
+        log.info("themes: reused (%s)", why)
+        info.update(reused_from=source_id)
+    manifest.update(run_id=n.run_id, started_at=n.started.isoformat(), reused_from=source_id,
+                    finished_at=pd.Timestamp.now(tz="UTC").isoformat(),
+                    themes_decision={**(manifest.get("themes_decision") or {}), "mode": "reused", "why": why},
+                    stages=n.clock.stages, stage_timings={k: v["seconds"] for k, v in n.clock.stages.items()})
+    write_outputs(tmp, {"manifest.json": manifest})
+    run_dir = n.cfg.output_dir / n.run_id
+    move_into_place(tmp, run_dir)
+    if n.clock.on_stage:
+        n.clock.on_stage("finish")
+    n.manifest = manifest
+    n.store.nights.copy_night(source_id, n.run_id, manifest, dict(
+        finished_at=pd.Timestamp.now(tz="UTC"), input_fingerprints=n.ing.fingerprints, counts=manifest["counts"],
+        output_dir=str(run_dir)))
+    point_latest(run_dir)
+    return RunResult(run_id=n.run_id, run_dir=run_dir, manifest=manifest,
+                     themes=pd.read_parquet(run_dir / "themes.parquet"),
+                     pain_points=pd.read_csv(run_dir / "pain_points.csv"))
 
 
 # ---------------------------------------------------------------- the job
@@ -368,6 +442,9 @@ def run_job(cfg: Config, *, since: pd.Timestamp | None = None, full: bool = Fals
         remove_temp_folders(out_dir)
         if interrupted:
             log.warning("marked interrupted runs as failed: %s", ", ".join(interrupted))
+            # Their rows were never committed (older stores may hold some) and their folders not in 'latest'.
+            store.nights.discard_runs(store.run_log.not_succeeded())
+        restore_latest(out_dir, store.run_log.earlier_nights(), interrupted)
         started = pd.Timestamp.now(tz="UTC")
         run_id = new_run_id(started)
         store.run_log.start_run(run_id, started, cfg.config_hash(), _versions())
@@ -378,6 +455,9 @@ def run_job(cfg: Config, *, since: pd.Timestamp | None = None, full: bool = Fals
             return _run_stages(night, tmp)
         except BaseException as e:
             shutil.rmtree(tmp, ignore_errors=True)
+            if store.run_log.is_succeeded(run_id):
+                raise  # committed: only 'latest' was not switched (the next run restores it)
+            shutil.rmtree(out_dir / run_id, ignore_errors=True)
             store.run_log.finish_run(run_id, "failed", finished_at=pd.Timestamp.now(tz="UTC"),
                                      error=f"{type(e).__name__}: {e}"[:2000])
             raise
@@ -388,6 +468,8 @@ def _run_stages(n: Night, tmp: Path) -> RunResult:
                         ("sentiment", sentiment_stage), ("themes", themes_stage), ("outcomes", outcomes_stage)):
         with n.clock.stage(name) as info:
             stage(n, info)
+        if name == "ingest" and (reused := reuse_stage(n, tmp)) is not None:
+            return reused
     n.statements = n.statements.reindex(columns=[c for c in STATEMENT_COLUMNS if c in n.statements.columns]
                                         + [c for c in n.statements.columns if c not in STATEMENT_COLUMNS])
     history = with_this_run(n.store.themes.theme_history(n.key), n.themes, n.run_id, n.started)

@@ -23,7 +23,7 @@ def new_run_id(now: pd.Timestamp) -> str:
 
 
 def temp_folder(output_dir: Path, run_id: str) -> Path:
-    """Where a run's outputs are written before :func:`publish`."""
+    """Where a run's outputs are written before :func:`move_into_place`."""
     return output_dir / f".tmp-{run_id}"
 
 
@@ -62,11 +62,27 @@ def write_outputs(tmp: Path, files: dict[str, object]) -> None:
             path.write_text(str(obj), encoding="utf-8")
 
 
-def publish(tmp: Path, run_dir: Path) -> None:
-    """Rename the finished run folder into place and point ``latest`` at it atomically."""
+def move_into_place(tmp: Path, run_dir: Path) -> None:
+    """Rename the finished temporary folder to the run's folder (``latest`` not switched yet)."""
     os.replace(tmp, run_dir)
+
+
+def point_latest(run_dir: Path) -> None:
+    """Switch ``<output_dir>/latest`` to ``run_dir`` atomically (a relative link, so the folder can move)."""
     link = run_dir.parent / "latest"
     staging = run_dir.parent / f".latest-{run_dir.name}"
     staging.unlink(missing_ok=True)
     staging.symlink_to(run_dir.name, target_is_directory=True)
     os.replace(staging, link)
+
+
+def restore_latest(output_dir: Path, succeeded: list[str], abandoned: list[str]) -> None:
+    """After a killed run: remove the folders of ``abandoned`` runs (their store rows were never
+    committed) and point ``latest`` at the newest of ``succeeded`` (newest first) whose folder exists."""
+    for run_id in abandoned:
+        shutil.rmtree(output_dir / run_id, ignore_errors=True)
+    for run_id in succeeded:
+        if (output_dir / run_id).is_dir():
+            if (output_dir / "latest").resolve() != (output_dir / run_id).resolve():
+                point_latest(output_dir / run_id)
+            return

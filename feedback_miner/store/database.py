@@ -12,6 +12,37 @@ import pandas as pd
 from feedback_miner.store.schema import SCHEMA
 
 
+class StoreBusy(Exception):
+    """Another process holds the store open for writing: a run is in progress (exit code 3)."""
+
+
+class StoreUnreadable(Exception):
+    """The store file is corrupt, truncated or not a DuckDB file (exit code 2); the message names the
+    file and the recovery commands."""
+
+
+def _recovery_hint(path: Path) -> str:
+    return (f"run store {path} cannot be read; recover with 'feedback-miner store check --config <config>' "
+            f"and 'feedback-miner store rebuild --config <config>' (the old file is kept aside)")
+
+
+def connect(path: Path, read_only: bool, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, telling a store held by a running job (:class:`StoreBusy`) from an
+    unreadable one (:class:`StoreUnreadable`) instead of DuckDB's traceback."""
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit})
+        if not read_only:
+            con.execute(SCHEMA)
+        con.execute("SELECT count(*) FROM runs").fetchall()  # reads the catalog and one table: truncation shows
+        return con
+    except duckdb.Error as e:
+        message = str(e).splitlines()[0]
+        if "Could not set lock" in message or "Conflicting lock" in message:
+            raise StoreBusy(f"a run is in progress: {path} is held by another process; try again when it "
+                            "finishes") from None
+        raise StoreUnreadable(f"{_recovery_hint(path)} ({type(e).__name__}: {message})") from None
+
+
 class Database:
     """One embedded DuckDB file, its declared schema created when opened writable."""
 
@@ -20,9 +51,7 @@ class Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # DuckDB's buffer pool defaults to 80% of RAM; the job's own frames need that memory more
         # (DuckDB spills to disk beyond the limit).
-        self.con = duckdb.connect(str(self.path), read_only=read_only, config={"memory_limit": memory_limit})
-        if not read_only:
-            self.con.execute(SCHEMA)
+        self.con = connect(self.path, read_only, memory_limit)
 
     def close(self) -> None:
         self.con.close()

@@ -71,10 +71,14 @@ class NightData:
         df["mean"] = df["mean"].map(lambda v: np.asarray(v, dtype=np.float32))
         return df
 
-    def save_night(self, night: NightRecord, jsonable) -> None:
-        """Write a finished night in one transaction (``jsonable``: list cells to JSON text, as in the run folder)."""
+    def save_night(self, night: NightRecord, jsonable, finish: dict | None = None) -> None:
+        """Write a finished night in one transaction (``jsonable``: list cells to JSON text, as in the run
+        folder); ``finish``: :meth:`RunLog.finish_run` arguments, so the run is marked succeeded in the
+        same transaction (a kill leaves either the whole night or none of it)."""
         run_id = night.run_id
         with self.db.transaction():
+            if finish is not None:
+                self.run_log.finish_run(run_id, "succeeded", **finish)
             self.db.replace_table("documents", night.documents)
             self.db.replace_table("statements", night.statements)
             self.db.append_table("run_themes", stored_themes(night.themes, run_id))
@@ -89,6 +93,31 @@ class NightData:
             self.db.append_table("run_manifests", pd.DataFrame({
                 "run_id": [run_id], "manifest": [json.dumps(night.manifest, default=str)]}))
 
+    def copy_night(self, source_run_id: str, run_id: str, manifest: dict, finish: dict) -> None:
+        """Record ``run_id`` as a night whose outputs are ``source_run_id``'s (inputs unchanged): its
+        per-run rows copied under the new id and the run marked succeeded, in one transaction."""
+        with self.db.transaction():
+            self.run_log.finish_run(run_id, "succeeded", **finish)
+            for table in ("run_themes", "run_language_means", "run_assignments", "run_pain_points"):
+                if self.db.has_table(table):
+                    cols = ", ".join(f'"{c}"' for c in self.db.columns(table) if c != "run_id")
+                    self.db.con.execute(f'INSERT INTO "{table}" BY NAME SELECT {cols}, ? AS run_id '
+                                        f'FROM "{table}" WHERE run_id = ?', [run_id, source_run_id])
+            self.db.append_table("run_manifests", pd.DataFrame({
+                "run_id": [run_id], "manifest": [json.dumps(manifest, default=str)]}))
+            self._prune_assignments()
+
+    def discard_runs(self, run_ids: Sequence[str]) -> None:
+        """Remove every per-run row of runs that did not succeed (a store written by an older
+        version could keep a killed night's rows)."""
+        if not run_ids:
+            return
+        with self.db.transaction():
+            for table in ("run_themes", "run_language_means", "run_assignments", "run_pain_points", "run_manifests"):
+                if self.db.has_table(table):
+                    with self.db.registered("_gone", pd.DataFrame({"run_id": list(run_ids)})):
+                        self.db.con.execute(f'DELETE FROM "{table}" WHERE run_id IN (SELECT run_id FROM _gone)')
+
     def _prune_assignments(self, keep: int = 3) -> None:
         # Assignments are only needed for the next night's matching: keep the last few succeeded runs.
         self.db.con.execute(
@@ -97,6 +126,13 @@ class NightData:
                AND run_id NOT IN (SELECT run_id FROM runs WHERE status = 'running')""",
             [keep],
         )
+
+    def manifest(self, run_id: str | None) -> dict | None:
+        """The stored manifest of a run (None when there is none)."""
+        if run_id is None:
+            return None
+        rows = self.db.read_table("run_manifests", "WHERE run_id = ?", [run_id])
+        return json.loads(rows["manifest"].iloc[0]) if len(rows) else None
 
     def night_tables(self, run_id: str) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
         """Manifest, stored themes and pain points of a succeeded night (for rebuilding its report)."""

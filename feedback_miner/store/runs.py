@@ -70,6 +70,23 @@ class RunLog:
         earlier = self.earlier_nights(night)
         return earlier[0] if earlier else None
 
+    def last_succeeded(self) -> tuple[str, str, str | None] | None:
+        """``(run_id, night key, output_dir)`` of the newest succeeded run, or None."""
+        row = self.db.con.execute(
+            "SELECT run_id, config_hash, input_fingerprints, output_dir FROM runs WHERE status = 'succeeded' "
+            "ORDER BY finished_at DESC LIMIT 1").fetchone()
+        if row is None:
+            return None
+        return row[0], night_key(row[1], json.loads(row[2] or "{}")), row[3]
+
+    def is_succeeded(self, run_id: str) -> bool:
+        row = self.db.con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        return row is not None and row[0] == "succeeded"
+
+    def not_succeeded(self) -> list[str]:
+        """Ids of runs that failed or were interrupted."""
+        return [r[0] for r in self.db.con.execute("SELECT run_id FROM runs WHERE status = 'failed'").fetchall()]
+
     def succeeded_run(self, run_id: str = "latest") -> pd.Series:
         """The ``runs`` row of a succeeded run (or of the latest one); LookupError if there is none."""
         runs = self.all()
