@@ -1,6 +1,7 @@
 """Command line: thin wrappers that parse, load the config, call the pipeline and map errors to exit codes.
 
-Exit codes: 0 ok, 1 failure, 2 bad input or config, 3 another run holds the lock.
+Exit codes: 0 ok, 1 failure, 2 bad input or config (or an unreadable run store), 3 another run holds
+the lock or the run store (a run is in progress).
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 
@@ -98,6 +101,7 @@ def run(
     """Run the whole job: ingest, prepare, embed, sentiment, themes, outcomes, report."""
     from feedback_miner.lock import RunLocked
     from feedback_miner.pipeline import run_job
+    from feedback_miner.store.database import StoreBusy, StoreUnreadable
 
     _setup_logging(log_format, verbose)
     cfg = _load(config, output, models=True)
@@ -116,9 +120,9 @@ def run(
                                  on_stage=lambda s: progress.update(task, description=s, advance=1))
         else:
             result = run_job(cfg, since=since_ts, full=full)
-    except (InputError, ConfigError) as e:
+    except (InputError, ConfigError, StoreUnreadable) as e:
         _fail(str(e), EXIT_BAD_INPUT)
-    except RunLocked as e:
+    except (RunLocked, StoreBusy) as e:
         _fail(str(e), EXIT_LOCKED)
     except KeyboardInterrupt:
         _fail("interrupted", EXIT_FAILURE)
@@ -171,37 +175,107 @@ def validate(config: Path = ConfigOpt) -> None:
         _fail(" | ".join(res.refused), EXIT_BAD_INPUT)
 
 
-@app.command()
-def runs(config: Path = ConfigOpt, limit: int = typer.Option(20, help="How many recent runs.")) -> None:
-    """List past runs with their status."""
-    from feedback_miner.store import RunStore
+WaitOpt = typer.Option(0.0, "--wait", help="Seconds to wait for a run in progress to release the store.")
 
+
+def _read_store(cfg: Config, wait: float, read: Callable):
+    """``read(store)`` on the store opened read-only, waiting up to ``wait`` seconds for a running job;
+    a store in use or unreadable is a one-line error (exit 3 / exit 2)."""
+    from feedback_miner.store import RunStore
+    from feedback_miner.store.database import StoreBusy, StoreUnreadable
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with RunStore(cfg.store_path, read_only=True) as store:
+                return read(store)
+        except StoreBusy as e:
+            if time.monotonic() >= deadline:
+                _fail(str(e), EXIT_LOCKED)
+            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+        except StoreUnreadable as e:
+            _fail(str(e), EXIT_BAD_INPUT)
+
+
+def _cell(v: object) -> str:
+    """A table cell as text: missing values (None, NaN, NaT) are empty, not 'nan'."""
+    return "" if v is None or (not isinstance(v, str | list | dict) and pd.isna(v)) else str(v)
+
+
+@app.command()
+def runs(config: Path = ConfigOpt, limit: int = typer.Option(20, help="How many recent runs."),
+         wait: float = WaitOpt) -> None:
+    """List past runs with their status."""
     cfg = _load(config, None)
     if not cfg.store_path.exists():
         typer.echo("no runs yet")
         return
-    with RunStore(cfg.store_path, read_only=True) as store:
-        df = store.runs().tail(limit)
+    df = _read_store(cfg, wait, lambda store: store.runs().tail(limit))
     for r in df.itertuples():
         counts = json.loads(r.counts) if isinstance(r.counts, str) else {}
-        typer.echo(f"{r.run_id}  {r.status:<9}  {r.started_at:%Y-%m-%d %H:%M:%S}  "
-                   f"docs={counts.get('documents', '-')}  {r.error or ''}".rstrip())
+        started = "" if pd.isna(r.started_at) else f"{r.started_at:%Y-%m-%d %H:%M:%S}"
+        typer.echo(f"{r.run_id}  {r.status:<9}  {started}  "
+                   f"docs={counts.get('documents', '-')}  {_cell(r.error)}".rstrip())
 
 
 @app.command()
 def report(
     config: Path = ConfigOpt,
     run_id: str = typer.Option("latest", "--run", help="Run id or 'latest'."),
+    wait: float = WaitOpt,
 ) -> None:
-    """Rebuild report.html and pain_points.md of a run from the run store, without recomputing."""
+    """Rebuild report.html and pain_points.md of a run from the run store (into the config's
+    output folder), without recomputing."""
     from feedback_miner.report.assemble import rebuild_report
 
     cfg = _load(config, None)
+    if not cfg.store_path.exists():
+        _fail(f"{cfg.store_path}: no run store (no run yet)", EXIT_BAD_INPUT)
     try:
-        path = rebuild_report(cfg, run_id)
+        path = _read_store(cfg, wait, lambda store: rebuild_report(cfg, run_id, store))
     except LookupError as e:
         _fail(str(e), EXIT_BAD_INPUT)
     typer.echo(f"wrote {path}")
+
+
+store_app = typer.Typer(help="Check or rebuild the run store.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("check")
+def store_check(config: Path = ConfigOpt) -> None:
+    """Open the run store read-only and count each table's rows; exit 2 when it cannot be read."""
+    from feedback_miner.store.database import StoreBusy, StoreUnreadable
+    from feedback_miner.store.rebuild import check_store
+
+    cfg = _load(config, None)
+    if not cfg.store_path.exists():
+        typer.echo(f"{cfg.store_path}: no run store yet")
+        return
+    try:
+        counts = check_store(cfg.store_path)
+    except StoreUnreadable as e:
+        _fail(str(e), EXIT_BAD_INPUT)
+    except StoreBusy as e:
+        _fail(str(e), EXIT_LOCKED)
+    typer.echo(f"{cfg.store_path}: ok, " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+
+
+@store_app.command("rebuild")
+def store_rebuild(config: Path = ConfigOpt) -> None:
+    """Move the run store aside and rebuild it from the run folders (runs, manifests, theme history, pain
+    points, the newest night's documents and statements); caches start empty and the next night refits."""
+    from feedback_miner.lock import RunLock, RunLocked
+    from feedback_miner.store.rebuild import rebuild_store
+
+    cfg = _load(config, None)
+    try:
+        with RunLock(cfg.output_dir / ".lock"):
+            aside, recovered = rebuild_store(cfg.store_path, cfg.output_dir)
+    except RunLocked as e:
+        _fail(str(e), EXIT_LOCKED)
+    kept = f"old file kept as {aside}; " if aside else ""
+    typer.echo(f"{cfg.store_path}: rebuilt, {kept}{len(recovered)} runs recovered from {cfg.output_dir}")
 
 
 def _mount_subapps() -> None:

@@ -79,19 +79,23 @@ def build_report_input(manifest: dict, themes: pd.DataFrame, pain_points: pd.Dat
                        values=pd.DataFrame() if values is None else values)
 
 
-def rebuild_report(cfg: Config, run_id: str = "latest") -> Path:
-    """Re-render report.html and pain_points.md of a stored run, without recomputing any stage."""
-    with RunStore(cfg.store_path, read_only=True) as store:
-        row = store.run_log.succeeded_run(run_id)
-        manifest, themes, pains = store.nights.night_tables(row["run_id"])
-        history = with_this_run(store.themes.theme_history())
-        history = history[history["run_date"] <= pd.Timestamp(row["started_at"], tz="UTC")]
-        statements = store.nights.statements()
-        documents = store.nights.documents()
+def rebuild_report(cfg: Config, run_id: str = "latest", store: RunStore | None = None) -> Path:
+    """Re-render report.html and pain_points.md of a stored run, without recomputing any stage, into
+    ``<the config's output_dir>/<run_id>/`` (not the folder the store recorded: a copied store must
+    not write into the original's folder). ``store``: an open store (else opened read-only here)."""
+    if store is None:
+        with RunStore(cfg.store_path, read_only=True) as opened:
+            return rebuild_report(cfg, run_id, opened)
+    row = store.run_log.succeeded_run(run_id)
+    manifest, themes, pains = store.nights.night_tables(row["run_id"])
+    history = with_this_run(store.themes.theme_history())
+    history = history[history["run_date"] <= pd.Timestamp(row["started_at"], tz="UTC")]
+    statements = store.nights.statements()
+    documents = store.nights.documents()
     for col in ("keywords", "examples", "example_ids"):
         themes[col] = themes[col].map(lambda v: as_list(v) or [])
     # Rich theme columns (sentiment CI, outcome statistics) are in the run folder's themes.parquet.
-    run_dir = Path(row["output_dir"])
+    run_dir = cfg.output_dir / str(row["run_id"])
     if (run_dir / "themes.parquet").exists():
         full = pd.read_parquet(run_dir / "themes.parquet")
         extra = [c for c in full.columns if c not in themes.columns]
