@@ -93,3 +93,90 @@ def test_live_lock_refuses():
 
     with tempfile.TemporaryDirectory() as d, RunLock(Path(d) / ".lock"), pytest.raises(RunLocked):
         RunLock(Path(d) / ".lock").acquire()
+
+
+def _one_line_error(res: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in res.stderr, res.stderr
+    assert res.stderr.strip().count("\n") == 0, res.stderr
+    return res.stderr
+
+
+def _store_config(tmp_path: Path) -> tuple[Path, Path]:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"run": {"output_dir": "out"}}))
+    return cfg, tmp_path / "out" / "feedback_miner.duckdb"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_unreadable_store_one_line_exit_2_then_rebuild(tmp_path, damage):
+    cfg, store_path = _store_config(tmp_path)
+    with RunStore(store_path) as store:
+        store.con.execute("CREATE TABLE filler AS SELECT range AS i, repeat('x', 50) AS s FROM range(200000)")
+    data = store_path.read_bytes()
+    damaged = b"not a database " * 100 if damage == "garbage" else data[: len(data) // 3]
+    store_path.write_bytes(damaged)
+    for command in ("runs", "report", "run"):
+        res = cli(command, "--config", str(cfg))
+        assert res.returncode == 2, (command, res.stderr)
+        err = _one_line_error(res)
+        assert str(store_path) in err and "feedback-miner store rebuild" in err, err
+    check = cli("store", "check", "--config", str(cfg))
+    assert check.returncode == 2 and "store rebuild" in _one_line_error(check)
+    rebuilt = cli("store", "rebuild", "--config", str(cfg))
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    aside = list(store_path.parent.glob("feedback_miner.duckdb.broken-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == damaged  # the old file is kept aside, as it was
+    assert "0 runs recovered" in rebuilt.stdout
+    check = cli("store", "check", "--config", str(cfg))
+    assert check.returncode == 0 and "ok" in check.stdout, check.stderr
+
+
+def test_readers_during_a_run_say_a_run_is_in_progress_exit_3(tmp_path):
+    cfg, store_path = _store_config(tmp_path)
+    with RunStore(store_path):  # this process writes the store, as a running job does
+        for command in (("runs",), ("report",), ("runs", "--wait", "1")):
+            res = cli(*command, "--config", str(cfg))
+            assert res.returncode == 3, (command, res.stderr)
+            assert "a run is in progress" in _one_line_error(res)
+
+
+def test_runs_prints_no_nan(tmp_path):
+    import pandas as pd
+
+    cfg, store_path = _store_config(tmp_path)
+    with RunStore(store_path) as store:
+        now = pd.Timestamp.now(tz="UTC")
+        store.run_log.start_run("R1", now, "h", {})
+        store.run_log.finish_run("R1", "succeeded", finished_at=now, counts={"documents": 3})
+        store.run_log.start_run("R2", now + pd.Timedelta(seconds=1), "h", {})
+        store.run_log.finish_run("R2", "failed", finished_at=now, error="ValueError: boom")
+    res = cli("runs", "--config", str(cfg))
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert len(lines) == 2 and "nan" not in res.stdout.lower(), res.stdout
+    assert lines[0].endswith("docs=3") and lines[1].endswith("ValueError: boom")
+
+
+def test_lock_of_a_reused_pid_is_stale(tmp_path):
+    import socket
+
+    lock = tmp_path / ".lock"
+    # This live process's pid, but another start time: the pid was reused after the holder died.
+    lock.write_text(json.dumps({"pid": os.getpid(), "pid_start": "1", "host": socket.gethostname(), "since": "x"}))
+    with RunLock(lock):
+        assert json.loads(lock.read_text())["pid_start"] != "1"
+
+
+def test_lock_from_another_host_is_stale_without_heartbeat(tmp_path):
+    import time
+
+    from feedback_miner.lock import FOREIGN_STALE_S
+
+    lock = tmp_path / ".lock"
+    lock.write_text(json.dumps({"pid": 1, "host": "elsewhere.example", "since": "x"}))
+    with pytest.raises(RunLocked):  # its holder refreshed the file just now
+        RunLock(lock).acquire()
+    old = time.time() - FOREIGN_STALE_S - 60
+    os.utime(lock, (old, old))
+    with RunLock(lock):
+        assert json.loads(lock.read_text())["host"] != "elsewhere.example"
