@@ -16,6 +16,7 @@ import textwrap
 
 import pandas as pd
 import pytest
+import yaml
 
 from feedback_miner.config import load_config
 from feedback_miner.pipeline import STAGES, run_job
@@ -52,7 +53,11 @@ def test_same_night_twice_gives_identical_outputs(job):
     """The rerun is a fresh process, as the scheduler's next night is (UMAP's default spectral start
     gave other themes in another process: its eigensolver keeps a seed between calls)."""
     folder, cfg, first = job
-    proc = subprocess.run([sys.executable, "-m", "feedback_miner", "run", "--config", str(folder / "config.yaml")],
+    # refit: always, so the stages run again (run.refit: auto would reuse the night: see below).
+    always = folder / "config-always.yaml"
+    always.write_text(yaml.safe_dump({**yaml.safe_load((folder / "config.yaml").read_text()),
+                                      "run": {"output_dir": "out", "refit": "always"}}))
+    proc = subprocess.run([sys.executable, "-m", "feedback_miner", "run", "--config", str(always)],
                           env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     second = (cfg.output_dir / "latest").resolve()
@@ -66,6 +71,37 @@ def test_same_night_twice_gives_identical_outputs(job):
         assert a == b, name
 
 
+def test_unchanged_night_reuses_the_last_outputs(job):
+    """run.refit: auto (the default): same inputs and config as the last succeeded night -> its outputs."""
+    _, cfg, _ = job
+    last = (cfg.output_dir / "latest").resolve()
+    res = run_job(cfg)
+    assert res.manifest["themes_decision"]["mode"] == "reused" and res.manifest["reused_from"] == last.name
+    assert set(res.manifest["stages"]) == {"ingest", "reuse"}
+    for name in ("themes.csv", "pain_points.csv"):
+        assert (res.run_dir / name).read_bytes() == (last / name).read_bytes(), name
+    with RunStore(cfg.store_path, read_only=True) as store:
+        assert len(store.read_table("run_themes", "WHERE run_id = ?", [res.run_id])) == len(res.themes)
+        assert store.run_log.is_succeeded(res.run_id)
+
+
+def test_report_writes_under_the_configs_output_folder(job, tmp_path):
+    """A copied store and run folders: 'report' writes into the copy, never the folder the store recorded."""
+    folder, cfg, _ = job
+    copy = tmp_path / "copy"
+    shutil.copytree(cfg.output_dir, copy / "out", symlinks=True)
+    config = copy / "config.yaml"
+    config.write_text(yaml.safe_dump({**yaml.safe_load((folder / "config.yaml").read_text()),
+                                      "run": {"output_dir": str(copy / "out")}}))
+    latest = (cfg.output_dir / "latest").resolve()
+    before = (latest / "report.html").stat().st_mtime_ns
+    proc = subprocess.run([sys.executable, "-m", "feedback_miner", "report", "--config", str(config)],
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert str(copy / "out") in proc.stdout
+    assert (latest / "report.html").stat().st_mtime_ns == before
+
+
 KILLER = textwrap.dedent("""
     import os, signal, sys
     from feedback_miner.config import load_config
@@ -74,11 +110,14 @@ KILLER = textwrap.dedent("""
     def on_stage(name):
         if name == stage:
             os.kill(os.getpid(), signal.SIGKILL)
-    run_job(load_config(sys.argv[1]), on_stage=on_stage)
+    cfg = load_config(sys.argv[1])
+    cfg.run.refit = "always"  # every stage runs (auto would reuse the unchanged night)
+    run_job(cfg, on_stage=on_stage)
 """)
 
 
-@pytest.mark.parametrize("stage", [*STAGES, "publish"])  # killed as each stage begins, and before publishing
+# Killed as each stage begins, before publishing, and between the folder's rename and the store's commit.
+@pytest.mark.parametrize("stage", [*STAGES, "publish", "finish"])
 def test_kill_at_stage_boundary_then_rerun(job, stage):
     folder, cfg, _ = job
     before = (cfg.output_dir / "latest").resolve()
@@ -96,6 +135,18 @@ def test_kill_at_stage_boundary_then_rerun(job, stage):
         assert not (runs["status"] == "running").any()
         assert "interrupted" in set(runs["error"].dropna())
         assert store.read_table("statements")["statement_id"].is_unique
+        succeeded = set(runs.index[runs["status"] == "succeeded"])
+        # One set of rows per night: none of a killed run, each succeeded run's once.
+        for table in ("run_themes", "run_pain_points", "run_manifests"):
+            rows = store.read_table(table)
+            assert set(rows["run_id"]) <= succeeded, table
+        manifests = store.read_table("run_manifests")
+        assert manifests["run_id"].is_unique
+    # 'latest' names a succeeded run's folder; no folder of a killed run is left.
+    assert (cfg.output_dir / "latest").resolve().name in succeeded
+    folders = {p.name for p in cfg.output_dir.iterdir() if p.is_dir() and not p.is_symlink()
+               and not p.name.startswith(".")}
+    assert folders <= succeeded, folders - succeeded
     assert not list(cfg.output_dir.glob(".tmp-*"))
     assert (rerun.run_dir / "themes.csv").read_text() == before_themes
 
