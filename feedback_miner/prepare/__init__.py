@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -294,6 +295,10 @@ def prepare_counts(
     }
 
 
+# An attribute value that no recognizer can match: one lower-case word or a short code ("android", "IT").
+_INERT_VALUE = re.compile(r"[a-z_\-]+|[A-Z]{1,4}")
+
+
 def _redact_attributes(values: list, cfg: PrepareConfig, counts: Counter[str], redact: bool) -> list:
     """The extra columns (JSON objects): ``drop_attributes`` removed, every string value redacted.
 
@@ -312,14 +317,19 @@ def _redact_attributes(values: list, cfg: PrepareConfig, counts: Counter[str], r
             obj = {"value": v}
         if not isinstance(obj, dict):
             obj = {"value": v}
-        objs[i] = obj = {k: x for k, x in obj.items() if k.lower() not in drop}
-        for k, x in obj.items():
-            kind = attribute_kind(k)
-            if redact and kind and isinstance(x, str) and x.strip():
-                obj[k] = PLACEHOLDER[kind]
+        kept = {k: x for k, x in obj.items() if k.lower() not in drop}
+        changed = len(kept) < len(obj)
+        for k, x in kept.items():
+            if not redact or not isinstance(x, str) or _INERT_VALUE.fullmatch(x):
+                continue
+            if (kind := attribute_kind(k)) and x.strip():
+                kept[k], changed = PLACEHOLDER[kind], True
                 counts[kind] += 1
-            elif redact and isinstance(x, str):
+            else:
                 cells.append((i, k))
+                changed = True  # rewritten below, after one batch redaction of all such cells
+        if changed:
+            objs[i] = kept
     if cells:
         texts = redact_texts([objs[i][k] for i, k in cells], names=cfg.redact_names, counts=counts)
         for (i, k), red in zip(cells, texts, strict=True):

@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Sequence
+from functools import cache
 
 from feedback_miner.prepare.pii.checksums import cnp_ok, codice_fiscale_ok, iban_ok, luhn_ok, nir_ok
 from feedback_miner.prepare.pii.names import (
@@ -51,6 +52,7 @@ _NOT_PERSONAL = frozenset({
 })
 
 
+@cache
 def attribute_kind(column: str) -> str | None:
     """``PERSON`` or ``ADDRESS`` when an extra column's name says it holds one ("full_name", "Indirizzo")."""
     words = set(re.split(r"[\s_.\-]+", column.strip().lower()))
