@@ -404,9 +404,11 @@ def reuse_stage(n: Night, tmp: Path) -> RunResult | None:
     source = n.cfg.output_dir / source_id
     if not (source / "manifest.json").is_file():
         return None
+    manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("since") != (str(n.since) if n.since is not None else None):
+        return None  # same files, another --since: another window
     with n.clock.stage("reuse") as info:
         shutil.copytree(source, tmp, dirs_exist_ok=True)
-        manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
         why = f"inputs and config unchanged since run {source_id}"
         log.info("themes: reused (%s)", why)
         info.update(reused_from=source_id)
