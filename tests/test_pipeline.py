@@ -27,10 +27,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def job(tmp_path_factory, sample_slice):
-    """One finished run of the slice; later tests reuse its store and inputs."""
+    """One finished run of the slice; later tests reuse its store and inputs. ``refit: always``: every
+    night runs every stage (``auto`` would reuse an unchanged night: tested on a copy below)."""
     folder = tmp_path_factory.mktemp("job")
     sample_slice.write_inputs(folder / "inputs")
-    cfg = load_config(sample_slice.write_config(folder))
+    cfg = load_config(sample_slice.write_config(folder, refit="always"))
     first = run_job(cfg)
     return folder, cfg, first
 
@@ -53,11 +54,7 @@ def test_same_night_twice_gives_identical_outputs(job):
     """The rerun is a fresh process, as the scheduler's next night is (UMAP's default spectral start
     gave other themes in another process: its eigensolver keeps a seed between calls)."""
     folder, cfg, first = job
-    # refit: always, so the stages run again (run.refit: auto would reuse the night: see below).
-    always = folder / "config-always.yaml"
-    always.write_text(yaml.safe_dump({**yaml.safe_load((folder / "config.yaml").read_text()),
-                                      "run": {"output_dir": "out", "refit": "always"}}))
-    proc = subprocess.run([sys.executable, "-m", "feedback_miner", "run", "--config", str(always)],
+    proc = subprocess.run([sys.executable, "-m", "feedback_miner", "run", "--config", str(folder / "config.yaml")],
                           env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     second = (cfg.output_dir / "latest").resolve()
@@ -71,9 +68,14 @@ def test_same_night_twice_gives_identical_outputs(job):
         assert a == b, name
 
 
-def test_unchanged_night_reuses_the_last_outputs(job):
+def test_unchanged_night_reuses_the_last_outputs(job, tmp_path, sample_slice):
     """run.refit: auto (the default): same inputs and config as the last succeeded night -> its outputs."""
-    _, cfg, _ = job
+    folder, cfg, _ = job
+    shutil.copytree(folder / "inputs", tmp_path / "inputs")
+    shutil.copytree(cfg.output_dir, tmp_path / "out", symlinks=True)
+    cfg = load_config(sample_slice.write_config(tmp_path))  # the default refit: auto, another config hash
+    first = run_job(cfg)  # a night of this config: assigned to the copied night's themes
+    assert first.manifest["themes_decision"]["mode"] == "assign", first.manifest["themes_decision"]
     last = (cfg.output_dir / "latest").resolve()
     res = run_job(cfg)
     assert res.manifest["themes_decision"]["mode"] == "reused" and res.manifest["reused_from"] == last.name
