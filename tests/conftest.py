@@ -31,7 +31,7 @@ OLD_PAIN_POINT_COLUMNS = [
 
 if TYPE_CHECKING:
     from feedback_miner.config import Config
-    from feedback_miner.pipeline import RunResult
+    from feedback_miner.night import RunResult
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
