@@ -104,11 +104,10 @@ def test_trend_is_growth_of_smoothed_share_between_halves():
     t_early, t_recent = pd.Timestamp("2025-01-01", tz="UTC"), pd.Timestamp("2025-03-01", tz="UTC")
     units = pd.DataFrame({"unit": [f"u{i}" for i in range(8)], "created_at": [t_early] * 4 + [t_recent] * 4})
     # theme A: 1 of 4 respondents early, 3 of 4 lately.
-    pairs = pd.DataFrame(
-        {"unit": ["u0", "u4", "u5", "u6"], "theme_id": "A", "created_at": [t_early, t_recent, t_recent, t_recent]}
-    )
-    trend, note = trend_by_theme(pairs, units, ["A", "B"])
-    assert note is None
+    mentions = pd.DataFrame({"theme_id": "A", "created_at": [t_early, t_recent, t_recent, t_recent]})
+    # Default period: half the span (59 days -> 30): the early statements are the period before.
+    trend, days, note = trend_by_theme(mentions, units["created_at"], ["A", "B"])
+    assert note is None and days == 30
     assert trend["A"] == pytest.approx(((3 + 0.5) / 5) / ((1 + 0.5) / 5) - 1)
     assert trend["B"] == pytest.approx(0.0)  # never mentioned: no growth
 
@@ -131,7 +130,7 @@ def test_priority_formula_by_hand():
             {**base, "attributable_churn": -5.0},
         ]
     )
-    score = priority_score(rows, total_churned=100, total_low=0)
+    score = priority_score(rows, {"churn": 100, "low_csat": 0})
     # 100 * (10/100 * 1) * (0.5 + 0.5) * 1 = 10; negativity 1 -> x1.5; trend clipped to 1 -> x1.5;
     # q = 0.1 -> confidence 0.5; negative excess -> 0.
     assert score.tolist() == pytest.approx([10.0, 15.0, 15.0, 5.0, 0.0])
