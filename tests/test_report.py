@@ -387,3 +387,14 @@ def test_large_run_stays_under_5_mb():
     html = render_report(data, ReportConfig(max_theme_sections=150))
     assert html.count('<article class="theme card"') == 150
     assert len(html.encode()) < 5_000_000
+
+
+def test_top_card_leads_with_the_outcome_a_pain_point_is_listed_for():
+    from feedback_miner.report.pain import headline_effect
+
+    row = {"main_outcome": "low_csat", "churn_rr": 0.84, "churn_rr_low": 0.65, "churn_rr_high": 1.09,
+           "low_csat_rr": 1.29, "low_csat_rr_low": 1.19, "low_csat_rr_high": 1.39}
+    h = headline_effect(row)
+    assert h is not None and h["name"] == "risk of a low score" and h["value"] == "1.29"
+    assert "1.19" in h["ci"] and "1.39" in h["ci"]
+    assert headline_effect({**row, "main_outcome": None}) is None

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from feedback_miner.config import ReportConfig
+from feedback_miner.outcomes.rank import OUTCOMES
 from feedback_miner.report import brief, charts
 from feedback_miner.report.data import (
     PAIN_POINT_COLUMNS,
@@ -86,6 +87,7 @@ def pain_table(data: ReportInput, cfg: ReportConfig, theme_rows: dict[str, dict]
             level_note=brief.level_note(r),
         )
         row["quote"] = (row["quotes"] or [None])[0]
+        row["headline"] = headline_effect(r)
         is_ranked = row["rank"] is not None and row["evidence_class"] != "insufficient"
         (ranked if is_ranked else unranked).append(row)
     ranked.sort(key=lambda r: r["rank"])
@@ -156,3 +158,21 @@ def evidence_label(ev: str) -> str:
     """Evidence level as a badge in a theme header: "strong evidence", "insufficient evidence"."""
     ev = ev if ev != "—" else ""
     return ev if not ev or "evidence" in ev.lower() else f"{ev} evidence"
+
+
+# How a top card names each outcome's ratio.
+_HEADLINE_NAMES = {
+    "churn": "churn risk", "low_csat": "risk of a low score", "ttr": "time to resolution",
+    "repeat_contact": "risk of contacting again", "reopened": "risk of a reopened ticket",
+}
+_OUTCOME_BY_KEY = {o.key: o for o in OUTCOMES}
+
+
+def headline_effect(r: dict[str, Any]) -> dict[str, str] | None:
+    """The effect a pain point is listed for (its main outcome), so a top card never leads with an
+    outcome the theme does not worsen (a low-score pain point with churn risk 0.84x, say)."""
+    o = _OUTCOME_BY_KEY.get(text(r.get("main_outcome")))
+    if o is None or num(r.get(o.effect)) is None:
+        return None
+    return {"value": fmt_ratio(r.get(o.effect)), "name": _HEADLINE_NAMES.get(o.key, o.name),
+            "ci": fmt_ci(r.get(o.low), r.get(o.high))}
