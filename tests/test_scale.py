@@ -50,7 +50,11 @@ def documents(tmp_path_factory, sample_slice) -> pd.DataFrame:
             c["doc_id"], c["source_id"] = f"{d['doc_id']}-copy{j}", f"{d['source_id']}-copy{j}"
             c["created_at"] = d["created_at"] + pd.Timedelta(days=1 + j)
             copies.append(c)
+    # Rows copied one by one come back as object columns: the copies keep ingest's dtypes.
     planted = pd.DataFrame(copies)
+    for col in ("created_at", "resolved_at"):
+        if col in docs:
+            planted[col] = pd.to_datetime(planted[col], utc=True).astype(docs[col].dtype)
     no_customer = planted.iloc[:9].copy()  # copies among documents without a customer id
     no_customer["customer_id"] = None
     no_customer["doc_id"] = no_customer["doc_id"] + "-anon"

@@ -116,6 +116,8 @@ def ingest(cfg: Config, since: pd.Timestamp | None = None, stop_on_refusal: bool
     if refused and stop_on_refusal:
         raise InputError(refused[0])
     documents = pd.concat(docs, ignore_index=True) if docs else pd.DataFrame(columns=DOCUMENT_COLUMNS)
+    if "resolved_at" in documents:  # only tickets have it: after the concat it would be object, typed again
+        documents["resolved_at"] = pd.to_datetime(documents["resolved_at"], utc=True).astype("datetime64[us, UTC]")
     if since is not None and len(documents):  # undated documents cannot be filtered: they stay
         documents = documents[~(documents["created_at"] < since)].reset_index(drop=True)
     if customers is not None and "signup_at" in customers:
