@@ -398,3 +398,17 @@ def test_top_card_leads_with_the_outcome_a_pain_point_is_listed_for():
     assert h is not None and h["name"] == "risk of a low score" and h["value"] == "1.29"
     assert "1.19" in h["ci"] and "1.39" in h["ci"]
     assert headline_effect({**row, "main_outcome": None}) is None
+
+
+def test_a_theme_finding_names_every_measured_outcome_with_its_interval():
+    from feedback_miner.report.pain import outcome_sentences
+
+    row = {"churn_rr": 1.8, "churn_rr_low": 1.2, "churn_rr_high": 2.7, "churn_q": 0.004,
+           "churn_rate": 0.18, "baseline_churn_rate": 0.10,
+           "reopened_rr": 2.0, "reopened_rr_low": 1.1, "reopened_rr_high": 3.6, "reopened_rate": 0.25}
+    found = outcome_sentences(row, {})
+    assert len(found) == 2
+    assert found[0].startswith("Customers who mention it churned at 18.0% against 10.0%")
+    assert "risk ratio 1.80 (95% CI 1.20" in found[0] and "q" in found[0]
+    assert found[1].startswith("25% of its tickets are reopened: risk ratio of a reopened ticket 2.00")
+    assert outcome_sentences({"churn_rr": None}, {}) == []

@@ -108,44 +108,50 @@ def _q_phrase(q: Any) -> str:
     return f"q {s[0]} {s[1:]}" if s.startswith("<") else f"q = {s}"
 
 
+def _lead(src: dict, key: str) -> str:
+    """The plain-words rate that opens an outcome's sentence ("" when the rate is not known)."""
+    rate = num(src.get(f"{key}_rate"))
+    if key == "churn":
+        base = num(src.get("baseline_churn_rate"))
+        if rate is None or base is None:
+            return ""
+        return f"Customers who mention it churned at {fmt_pct(rate, 1)} against {fmt_pct(base, 1)} for the others: "
+    if key == "ttr":
+        hours = num(src.get("ttr_median_hours"))
+        return f"Its tickets take a median {hours:.0f} h to resolve: " if hours is not None else ""
+    if rate is None:
+        return "Low CSAT: " if key == "low_csat" else ""
+    return f"{fmt_pct(rate, 0)} of {_RATE_WORDS[key]}: "
+
+
+# What an outcome's rate is a share of, and how its ratio reads, in a theme's findings.
+_RATE_WORDS = {
+    "low_csat": "its responses are low CSAT",
+    "repeat_contact": "its customers contact support again",
+    "reopened": "its tickets are reopened",
+}
+_RATIO_WORDS = {
+    "churn": "risk ratio {r}",
+    "low_csat": "risk ratio {r}",
+    "ttr": "{r}x the time of other tickets",
+    "repeat_contact": "risk ratio of a repeat contact {r}",
+    "reopened": "risk ratio of a reopened ticket {r}",
+}
+# The q-value is said where the ratio is a risk of a customer-level event.
+_WITH_Q = {"churn", "low_csat"}
+
+
 def outcome_sentences(row: dict | None, theme: dict) -> list[str]:
-    """Plain-language churn / CSAT / adjusted-model findings for one theme."""
+    """Plain-language findings for one theme: one sentence per measured outcome, then the adjusted model."""
     src = {**theme, **(row or {})}
     out = []
-    if num(src.get("churn_rr")) is not None:
-        rate, base = num(src.get("churn_rate")), num(src.get("baseline_churn_rate"))
-        lead = (
-            f"Customers who mention it churned at {fmt_pct(rate, 1)} against {fmt_pct(base, 1)} for the others: "
-            if rate is not None and base is not None
-            else ""
-        )
-        out.append(
-            f"{lead}risk ratio {fmt_ratio(src.get('churn_rr'))} "
-            f"(95% CI {fmt_ci(src.get('churn_rr_low'), src.get('churn_rr_high')) or 'n/a'}), "
-            f"{_q_phrase(src.get('churn_q'))}."
-        )
-    if num(src.get("low_csat_rr")) is not None:
-        rate = num(src.get("low_csat_rate"))
-        lead = f"{fmt_pct(rate, 0)} of its responses are low CSAT: " if rate is not None else "Low CSAT: "
-        out.append(
-            f"{lead}risk ratio {fmt_ratio(src.get('low_csat_rr'))} "
-            f"(95% CI {fmt_ci(src.get('low_csat_rr_low'), src.get('low_csat_rr_high')) or 'n/a'}), "
-            f"{_q_phrase(src.get('low_csat_q'))}."
-        )
-    if num(src.get("ttr_ratio")) is not None:
-        hours = num(src.get("ttr_median_hours"))
-        lead = f"Its tickets take a median {hours:.0f} h to resolve: " if hours is not None else ""
-        out.append(
-            f"{lead}{fmt_ratio(src.get('ttr_ratio'))}x the time of other tickets "
-            f"(95% CI {fmt_ci(src.get('ttr_ratio_low'), src.get('ttr_ratio_high')) or 'n/a'})."
-        )
-    if num(src.get("repeat_contact_rr")) is not None:
-        rate = num(src.get("repeat_contact_rate"))
-        lead = f"{fmt_pct(rate, 0)} of its customers contact support again: " if rate is not None else ""
-        out.append(
-            f"{lead}risk ratio of a repeat contact {fmt_ratio(src.get('repeat_contact_rr'))} "
-            f"(95% CI {fmt_ci(src.get('repeat_contact_rr_low'), src.get('repeat_contact_rr_high')) or 'n/a'})."
-        )
+    for o in OUTCOMES:
+        if num(src.get(o.effect)) is None:
+            continue
+        ci = fmt_ci(src.get(o.low), src.get(o.high)) or "n/a"
+        tail = f", {_q_phrase(src.get(o.q))}." if o.key in _WITH_Q else "."
+        ratio = _RATIO_WORDS[o.key].format(r=fmt_ratio(src.get(o.effect)))
+        out.append(f"{_lead(src, o.key)}{ratio} (95% CI {ci}){tail}")
     if num(src.get("adjusted_or")) is not None:
         out.append(
             f"Adjusted for the control columns, odds ratio of churn {fmt_ratio(src.get('adjusted_or'))} "
