@@ -124,3 +124,26 @@ def test_static_model_groups_paraphrases():
     assert v.shape == (3, 256)
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
     assert v[0] @ v[1] > v[0] @ v[2]
+
+
+@pytest.mark.slow
+def test_loading_an_installed_model_opens_nothing_until_it_embeds(e5_dir, tmp_path):
+    """A night whose statements are all cached pays no ONNX session (opened by the first encode),
+    and checking the installed files reads no graph (no onnx import)."""
+    import subprocess
+    import sys
+
+    from feedback_miner.embed import embed_texts, load_embedder
+    from feedback_miner.store import RunStore
+
+    code = ("import sys; from feedback_miner.embedding_models import load_model_embedder; "
+            "e = load_model_embedder('e5-small'); print(e._session is None, 'onnx' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "False"]
+    with RunStore(tmp_path / "s.duckdb") as store:
+        first = load_embedder("e5-small")
+        v1, n1 = embed_texts(SENTENCES, first, store)
+        again = load_embedder("e5-small")
+        v2, n2 = embed_texts(SENTENCES, again, store)
+    assert (n1, n2) == (len(SENTENCES), 0) and again._session is None
+    np.testing.assert_array_equal(v1, v2)

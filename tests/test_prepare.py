@@ -348,3 +348,45 @@ def test_signoff_in_any_language_is_cut():
     assert clean_body(text) == "Aplicația se blochează la autentificare."
     listing = "First, the login fails.\nSecond, the export is broken."
     assert clean_body(listing) == listing
+
+
+# ------------------------------------------------------------------ per-night fixed costs (issue #23)
+
+
+def test_name_stop_words_are_spacys_without_importing_spacy():
+    """The name filter's stop words are spaCy's en/fr/it/ro lists, read without importing spaCy (whose
+    French package compiles a large tokenizer regex: seconds paid every night for a word list)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from feedback_miner.prepare.pii.names import stop_words; w = stop_words(); "
+            "print(len(w), 'spacy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[1] == "False"
+    from spacy.lang.en.stop_words import STOP_WORDS as EN
+    from spacy.lang.fr.stop_words import STOP_WORDS as FR
+    from spacy.lang.it.stop_words import STOP_WORDS as IT
+    from spacy.lang.ro.stop_words import STOP_WORDS as RO
+
+    from feedback_miner.prepare.pii.names import _NOT_NAMES, stop_words
+
+    assert stop_words() == frozenset(EN | FR | IT | RO | _NOT_NAMES)
+    assert int(out[0]) == len(stop_words())
+
+
+def test_restricted_language_identifier_is_a_copy_of_the_full_one():
+    """One model load per process: the restricted identifier shares the full one's model and
+    classifies as one loaded from the file and restricted."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from feedback_miner.prepare.language import _identifier
+
+    full, restricted = _identifier(None), _identifier(("en", "fr", "it", "ro"))
+    reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    reference.set_languages(["en", "fr", "it", "ro"])
+    assert len(full.nb_classes) > 100 and restricted.nb_classes == reference.nb_classes
+    assert restricted.tk_nextmove is full.tk_nextmove  # the model was not read again
+    for text in ("Je voudrais annuler mon abonnement", "The app crashes when I log in",
+                 "Non riesco ad accedere al conto", "Aplicația nu funcționează", "Danke schön für alles"):
+        assert restricted.classify(text) == reference.classify(text)
+    assert full.classify("Danke schön für alles, es war sehr gut")[0] == "de"  # the full one stays full

@@ -127,3 +127,26 @@ def test_the_job_writes_document_level_sentiment(demo_run):
     with RunStore(demo_run.config.store_path, read_only=True) as store:
         stored = store.nights.documents()
     assert {"sentiment", "sentiment_label"} <= set(stored.columns)
+
+
+def test_document_text_and_language_as_the_per_group_reference():
+    """The vectorized join and language vote give what groupby().agg(" ".join) and
+    Series.mode().iloc[0] (ties: the smallest code) give, with documents out of order."""
+    rng = np.random.default_rng(3)
+    n = 400
+    st = pd.DataFrame({
+        "doc_id": [f"d{k:03d}" for k in rng.integers(0, 90, n)],
+        "position": rng.permutation(n),
+        "text": [f"t{i}" if i % 17 else None for i in range(n)],
+        "language": rng.choice(["en", "fr", "it", "ro", "und"], n),
+    })
+    docs, vectors = document_vectors(st, rng.normal(size=(n, 8)).astype(np.float32))
+    ref = st.sort_values(["doc_id", "position"], kind="stable")
+    ref_text = ref.assign(text=ref["text"].fillna("")).groupby("doc_id", sort=False)["text"].agg(" ".join)
+    ref_lang = ref.groupby("doc_id", sort=False)["language"].agg(lambda s: s.mode().iloc[0])
+    assert docs["doc_id"].tolist() == ref_text.index.tolist()
+    assert docs["text"].tolist() == ref_text.tolist()
+    assert docs["language"].tolist() == ref_lang.tolist()
+    assert vectors.shape == (len(docs), 8)
+    ties = st.groupby("doc_id")["language"].agg(lambda s: (s.value_counts() == s.value_counts().max()).sum() > 1)
+    assert ties.any()  # the tie rule was exercised

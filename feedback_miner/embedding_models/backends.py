@@ -82,8 +82,8 @@ class OnnxE5Embedder:
         self.threads = threads or os.cpu_count() or 1
         self._path = model_dir / (ONNX_INT8_FILE if quantized else ONNX_FILE)
         self._opts = opts
-        self._session = ort.InferenceSession(str(self._path), opts, providers=["CPUExecutionProvider"])
-        self._inputs = {i.name for i in self._session.get_inputs()}
+        # Opened by the first encode(): a night whose texts are all in the cache never pays for it.
+        self._session = None
         self.dim = int(json.loads((model_dir / "config.json").read_text())["hidden_size"])
         self.name = name or f"onnx:{model_dir.name}{'-int8' if quantized else ''}"
 
@@ -99,6 +99,7 @@ class OnnxE5Embedder:
             import onnxruntime as ort
 
             self._session = ort.InferenceSession(str(self._path), self._opts, providers=["CPUExecutionProvider"])
+            self._inputs = {i.name for i in self._session.get_inputs()}
         encs = self._tok.encode_batch([self.prefix + t for t in texts])
         lengths = np.array([len(e.ids) for e in encs])
 

@@ -9,6 +9,7 @@ short texts in a configured language are often mistaken for a neighbour (it/es, 
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,13 +34,16 @@ def _identifier(languages: tuple[str, ...] | None):
     """A py3langid identifier of our own, restricted to ``languages``; loaded once per process.
 
     Own instances because py3langid's module-level identifier is global state shared by callers;
-    cached because decompressing the model takes about a second.
+    cached because decompressing the model takes about a second. A restricted identifier is a
+    copy of the full one (``set_languages`` replaces its arrays by slices, never writes into them):
+    the model file is read once per process.
     """
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    if languages is not None:
-        ident.set_languages(list(languages))
+    if languages is None:
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ident = copy.copy(_identifier(None))
+    ident.set_languages(list(languages))
     return ident
 
 

@@ -17,11 +17,15 @@ person providers (MIT), common words from spacy-lookups-data (MIT).
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import re
+import runpy
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 from feedback_miner.prepare.pii.patterns import PLACEHOLDER
 
@@ -95,12 +99,23 @@ def common_words() -> frozenset[str]:
 @cache
 def stop_words() -> frozenset[str]:
     """spaCy's stop words of en/it/fr/ro: never part of a name."""
-    from spacy.lang.en.stop_words import STOP_WORDS as EN
-    from spacy.lang.fr.stop_words import STOP_WORDS as FR
-    from spacy.lang.it.stop_words import STOP_WORDS as IT
-    from spacy.lang.ro.stop_words import STOP_WORDS as RO
+    return frozenset(set().union(*(spacy_stop_words(lang) for lang in ("en", "fr", "it", "ro"))) | _NOT_NAMES)
 
-    return frozenset(EN | FR | IT | RO | _NOT_NAMES)
+
+def spacy_stop_words(lang: str) -> set[str]:
+    """``spacy.lang.<lang>.stop_words.STOP_WORDS``, read from its file without importing spaCy.
+
+    Importing the module imports spaCy (and torch, through thinc) and the language package, whose
+    French tokenizer exceptions compile one large regex: seconds that every night paid for a word list.
+    The stop-word files are plain Python with no imports.
+    """
+    loaded = sys.modules.get(f"spacy.lang.{lang}.stop_words")
+    if loaded is not None:
+        return loaded.STOP_WORDS
+    spec = importlib.util.find_spec("spacy")  # finds the package without importing it
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("spaCy is not installed")
+    return runpy.run_path(str(Path(spec.origin).parent / "lang" / lang / "stop_words.py"))["STOP_WORDS"]
 
 
 def _function_word(word: str) -> bool:
