@@ -44,10 +44,12 @@ def theme_table(config: Path, store: RunStore, limit: int | None, top: int, mode
         docs = docs.groupby("source", sort=False).head(limit).reset_index(drop=True)
     st = prepare_statements(docs, cfg.prepare).statements.reset_index(drop=True)
     t = time.perf_counter()
-    X, new = embed_texts(st["text"].tolist(), load_embedder(model or cfg.embedding.model), store)
+    embedder = load_embedder(model or cfg.embedding.model)
+    X, new = embed_texts(st["text"].tolist(), embedder, store)
     embed_s = time.perf_counter() - t
     t = time.perf_counter()
-    res = build_themes(st, X, cfg.themes, name_language=cfg.report.language, languages=cfg.prepare.languages)
+    res = build_themes(st, X, cfg.themes, name_language=cfg.report.language, languages=cfg.prepare.languages,
+                       embed=lambda t: embed_texts(list(t), embedder, store)[0])
     theme_s = time.perf_counter() - t
     a, themes = res.assignments, res.themes
     top_level = themes[themes["parent_id"].isna() & (themes["kind"] == "topic") & (themes["theme_id"] != "other")]

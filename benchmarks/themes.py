@@ -70,9 +70,9 @@ def fine_level(assignments: pd.DataFrame) -> pd.Series:
     return assignments["subtheme_id"].fillna(assignments["theme_id"])
 
 
-def run_ours(texts, X, gold, cfg) -> None:
+def run_ours(texts, X, gold, cfg, embed=None) -> None:
     t = time.perf_counter()
-    res = build_themes(statements_frame(texts), X, cfg)
+    res = build_themes(statements_frame(texts), X, cfg, embed=embed)
     secs = time.perf_counter() - t
     a = res.assignments
     out = (a["theme_id"] == "other").mean()
@@ -326,7 +326,7 @@ def main() -> None:
         print(f"banking77 test: {len(df)} texts, {df['category'].nunique()} intents; {embedder.name} "
               f"({new} embedded, {time.perf_counter() - t:.1f}s)")  # fmt: skip
         if args.only in (None, "banking"):
-            run_ours(df["text"], X, df["category"], cfg)
+            run_ours(df["text"], X, df["category"], cfg, embed=lambda t: embed_texts(list(t), embedder, store)[0])
             if not args.no_bertopic:
                 run_bertopic(df["text"], X, df["category"])
         if args.only in (None, "stability"):

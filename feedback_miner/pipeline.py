@@ -189,7 +189,8 @@ def themes_stage(n: Night, info: dict) -> None:
         means = store.nights.previous_language_means(n.key)
         n.theme_result = assign_themes(n.statements, n.vectors, cfg.themes, prev, previous_assignments=prev_assign,
                                        taxonomy=taxonomy, language_means=means, copy=cfg.run.refit == "auto",
-                                       name_language=cfg.report.language, languages=cfg.prepare.languages)
+                                       name_language=cfg.report.language, languages=cfg.prepare.languages,
+                                       embed=_embed_names(n))
         if cfg.run.refit == "auto":
             rise = unassigned_rise(n.theme_result.assignments, prev_assign, prev)
             drift = centroid_drift(n.statements, n.vectors, n.theme_result.assignments, prev,
@@ -201,7 +202,10 @@ def themes_stage(n: Night, info: dict) -> None:
         # copy=False: nothing after this stage reads the raw vectors, so they are centred in place.
         n.theme_result = build_themes(n.statements, n.vectors, cfg.themes, prev, taxonomy=taxonomy,
                                       previous_assignments=prev_assign, copy=False, assigner=n.engine.assigner(),
-                                      name_language=cfg.report.language, languages=cfg.prepare.languages)
+                                      name_language=cfg.report.language, languages=cfg.prepare.languages,
+                                      embed=_embed_names(n))
+    if hasattr(n.embedder, "release"):
+        n.embedder.release()  # names embedded their candidate phrases; the model is not needed after
     n.vectors = None
     n.statements = n.statements.merge(n.theme_result.assignments, on="statement_id", how="left")
     # Per-theme sentiment: the statement scores aggregated (mean with CI, share negative, by language).
@@ -212,6 +216,11 @@ def themes_stage(n: Night, info: dict) -> None:
     info.update(mode=n.decision.mode,
                 themes=int(n.themes["parent_id"].isna().sum()) if len(n.themes) else 0,
                 subthemes=int(n.themes["parent_id"].notna().sum()) if len(n.themes) else 0)
+
+
+def _embed_names(n: Night):
+    """Embeds theme names' candidate phrases with the night's embedder, through the embedding cache."""
+    return lambda texts: embed_texts(list(texts), n.embedder, n.cache)[0]
 
 
 def _taxonomy(n: Night):

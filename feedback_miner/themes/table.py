@@ -20,7 +20,8 @@ from feedback_miner.themes.labels import (
     lemma_tokens,
     representative_examples,
 )
-from feedback_miner.themes.names import PhraseNamer
+from feedback_miner.themes.names import Embed, PhraseNamer
+from feedback_miner.themes.space import apply_language_means
 
 
 class ThemeTable:
@@ -159,10 +160,13 @@ def theme_names(
     centroids: dict[str, np.ndarray],
     lang_of: dict[str, str],
     taken: Sequence[str] = (),
+    embed: Embed | None = None,
 ) -> dict[str, str]:
     """Names (:class:`~feedback_miner.themes.names.PhraseNamer`) of the themes ``lang_of`` lists,
     each from its statements in its naming language, against every other key of ``rows`` in that
-    language; no name repeats one of ``taken`` or another's."""
+    language; no name repeats one of ``taken`` or another's. ``embed`` (texts -> raw embeddings,
+    as the statements'; None: names by words alone) lets the candidate closest to the centroid win;
+    its vectors are put in the night's language-centred space first."""
     texts = night.st["text"].astype(str).to_numpy()
     out: dict[str, str] = {}
     for lang in sorted(set(lang_of.values())):
@@ -170,6 +174,21 @@ def theme_names(
         named = [k if k is not None and lang_of.get(str(k)) == lang and str(k) in centroids else None for k in keys[r]]
         centrality = np.array([float(night.X[i] @ centroids[k]) if k is not None else 0.0
                                for i, k in zip(r, named, strict=True)], dtype=np.float64)  # fmt: skip
-        namer = PhraseNamer().fit(texts[r].tolist(), named, centrality, lang, taken=[*taken, *out.values()])
+        namer = PhraseNamer(embed=_in_space(embed, night, lang))
+        namer.fit(texts[r].tolist(), named, centrality, lang, taken=[*taken, *out.values()], centroids=centroids)
         out.update({str(k): v for k, v in namer.names_.items()})
     return out
+
+
+def _in_space(embed: Embed | None, night: Night, lang: str) -> Embed | None:
+    """``embed`` followed by the night's centring for ``lang`` (the centroids' space)."""
+    if embed is None:
+        return None
+
+    def centred(texts: Sequence[str]) -> np.ndarray:
+        E = normalize_rows(np.asarray(embed(list(texts)), dtype=np.float32))
+        if night.means is None:
+            return E
+        return apply_language_means(E, np.full(len(E), lang, dtype=object), night.means, copy=False)
+
+    return centred
