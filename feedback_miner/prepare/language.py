@@ -47,6 +47,14 @@ def _identifier(languages: tuple[str, ...] | None):
     return ident
 
 
+def likely_language(text: str) -> tuple[str, float]:
+    """The full model's most likely language of ``text`` (any length, no configured set) and its probability."""
+    ident = _identifier(None)
+    probs = ident._decide(language_text(text))
+    best = int(probs.argmax())
+    return str(ident.nb_classes[best]), float(probs[best])
+
+
 @dataclass
 class LanguageDetector:
     """Detect ``languages`` with py3langid; ``detect(texts)`` -> (codes, confidences).

@@ -29,6 +29,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from feedback_miner.prepare.language import UNDETERMINED, likely_language
 from feedback_miner.themes.syntax import WholePhrases
 
 MAX_WORDS = 6
@@ -39,6 +40,7 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _NUMBER = re.compile(r"\d")
 _LENGTH_BONUS = 0.15  # per word beyond two
 _CUT_PENALTY = 0.5  # score x (1 - this x share of occurrences cut off mid-phrase)
+_FOREIGN = 0.5  # probability of another language at which a candidate is not in the theme's
 _WORD_COST = 0.02  # cosine a name gives up per word: of two phrases about as close, the shorter wins
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -107,6 +109,15 @@ def phrases(text: str, stop: frozenset[str], max_words: int = MAX_WORDS) -> dict
                 if key not in out or (out[key][1] and not cut):
                     out[key] = (" ".join(words[i : j + 1]), cut)
     return out
+
+
+def _foreign(phrase: str, lang: str) -> bool:
+    """Whether ``phrase`` is, more likely than not, in a language other than ``lang`` (py3langid over
+    all languages it knows: "Gebruiksgemak en overzichtelijk" among reviews detected as English)."""
+    if lang == UNDETERMINED:
+        return False
+    code, p = likely_language(phrase)
+    return code != lang and p >= _FOREIGN
 
 
 def central_clause(text: str, stop: frozenset[str], max_words: int = MAX_WORDS) -> str | None:
@@ -192,6 +203,9 @@ class PhraseNamer:
         order = sorted(groups, key=str)
         whole = WholePhrases(lang) if self.parse else None
         shortlists = {k: self._shortlist(groups[k], df, written, texts, centrality, stop, whole) for k in order}
+        for k in order:  # a short text of another language taken for this one must not name a theme
+            kept = {c: v for c, v in shortlists[k].items() if not _foreign(c, lang)}
+            shortlists[k] = kept or shortlists[k]
         closeness = self._closeness(shortlists, centroids or {})
         used = {t.lower() for t in taken}
         self.names_: dict[object, str] = {}
