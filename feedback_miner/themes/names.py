@@ -233,8 +233,8 @@ class PhraseNamer:
     ) -> dict[str, float]:
         """A group's name candidates and their score by words, best first: its phrases of
         ``min_words`` or more (at most ``n_candidates`` when they are to be embedded; where a parser
-        is installed, whole phrases before fragments), the whole clauses of its three most central
-        statements, then (only when there is nothing else) its one-word phrases."""
+        is installed, only whole phrases when there is one), the whole clauses of its three most
+        central statements, then (only when there is nothing else) its one-word phrases."""
         n = len(g.rows)
         mean_c = max(float(np.mean(centrality[g.rows])), 1e-6)
         need = min(self.min_statements, n)
@@ -256,10 +256,10 @@ class PhraseNamer:
             by_centrality = {p: sorted(g.occ[p], key=lambda i: (-centrality[i], i))[:3] for p, _ in long}
             seen = {p: [str(texts[i]) for i in rows] for p, rows in by_centrality.items()}
             whole.parse([*(t for ts in seen.values() for t in ts), *(str(texts[i]) for i in top)])
-            fragment = {p: (whole.share(p, seen[p]) or 0.0) < 0.5 for p, _ in long}
-            long.sort(key=lambda ps: fragment[ps[0]])  # stable: fragments last, each side by score
             top_texts = [str(texts[i]) for i in top]
             clauses_ = [c for c in clauses_ if (whole.share(c.split(), top_texts) or 0.0) >= 0.5]
+            kept = [(p, s) for p, s in long if (whole.share(p, seen[p]) or 0.0) >= 0.5]
+            long = kept if kept or clauses_ else long  # fragments only where nothing whole is there
         forms = [(self._form(p, written), s) for p, s in long]
         if self.embed is not None:  # each embedded candidate costs a model call
             forms = forms[: self.n_candidates]
