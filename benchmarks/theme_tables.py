@@ -15,6 +15,7 @@ meaning per theme, no filler or generic theme among the topics.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -36,9 +37,13 @@ def _cell(text: object, width: int = 90) -> str:
     return s if len(s) <= width else s[: width - 1] + "…"
 
 
-def theme_table(config: Path, store: RunStore, limit: int | None, top: int, model: str | None = None) -> None:
-    """Print the top themes of one config's data (see the module docstring)."""
+def theme_table(
+    config: Path, store: RunStore, limit: int | None, top: int, model: str | None = None, overrides: dict | None = None
+) -> None:
+    """Print the top themes of one config's data (see the module docstring); ``overrides``: ThemesConfig fields."""
     cfg = load_config(config)
+    if overrides:
+        cfg.themes = cfg.themes.model_copy(update=overrides)
     docs = ingest(cfg).documents
     if limit:
         docs = docs.groupby("source", sort=False).head(limit).reset_index(drop=True)
@@ -94,12 +99,14 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="first N documents of each source")
     ap.add_argument("--top", type=int, default=15)
     ap.add_argument("--model", default=None, help="embedding model (default: the config's)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override a ThemesConfig field")
     args = ap.parse_args()
+    overrides = {k: json.loads(v) for k, v in (x.split("=", 1) for x in args.set)}
     args.cache.parent.mkdir(exist_ok=True)
     pd.set_option("display.width", 200)
     with RunStore(args.cache) as store:
         for config in args.configs:
-            theme_table(config, store, args.limit, args.top, args.model)
+            theme_table(config, store, args.limit, args.top, args.model, overrides)
 
 
 if __name__ == "__main__":

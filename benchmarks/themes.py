@@ -208,9 +208,12 @@ def sample_check(st: pd.DataFrame, X: np.ndarray, cfg: ThemesConfig) -> None:
           f"statements), other {(a['theme_id'] == 'other').mean():.1%}, {secs:.1f}s")  # fmt: skip
     content = content_mask(st["text"])
     other = (a["theme_id"] == "other").to_numpy()
+    outside = content & (a["kind"] != "topic").to_numpy()  # a no-topic bucket (filler, generic, other language)
     print(f"   content statements (a planted theme sentence, not filler): {content.mean():.1%} of all; "
           f"{(other & content).sum()} of {content.sum()} ({(other & content).sum() / max(content.sum(), 1):.1%}) "
-          f"end in 'other'; 'other' is {(other & content).sum() / max(other.sum(), 1):.1%} content")  # fmt: skip
+          f"end in 'other'; 'other' is {(other & content).sum() / max(other.sum(), 1):.1%} content; "
+          f"{outside.sum()} ({outside.sum() / max(content.sum(), 1):.1%}) in a no-topic bucket; outside topic themes "
+          f"{(outside | (other & content)).sum() / max(content.sum(), 1):.1%}")  # fmt: skip
     # Statements inherit their document's gold theme when the document has exactly one.
     single = a["gold"].notna() & ~a["gold"].astype(str).str.contains(";") & a["theme_id"].notna()
     g = a[single]

@@ -103,6 +103,10 @@ class ThemesConfig(Section):
     min_cluster_size: int = Field(10, ge=2, description="HDBSCAN: smallest fine theme.")
     min_samples: int | None = Field(None, ge=1, description="HDBSCAN min_samples; None: min_cluster_size.")
     cluster_selection: Literal["eom", "leaf"] = Field("eom", description="HDBSCAN cluster selection method.")
+    max_cluster_share: float = Field(
+        0.25, ge=0.0, le=1.0, description="A fine theme holding more than this share of the clustered statements "
+        "is clustered again on its own (fresh UMAP of its members; HDBSCAN eom, else leaf); 0: never."
+    )
     # Outliers join their nearest theme when cosine >= outlier_similarity; None: per theme,
     # members' mean similarity minus outlier_z standard deviations (independent of the model);
     # outlier_z None: every outlier joins its nearest theme (as BERTopic's reduce_outliers).
@@ -129,17 +133,25 @@ class ThemesConfig(Section):
     min_subtheme_share: float = Field(
         0.005, ge=0.0, lt=1.0, description="Smallest sub-theme as a share of the themed statements."
     )
-    min_coherence: float = Field(0.5, ge=0.0, le=1.0, description="Split (Ward) a broad theme while less than this "
-                                 "share of its statements is nearest its own centroid (of all broad ones); 0: never.")
+    min_coherence: float = Field(
+        0.9, ge=0.0, lt=1.0, description="Split (Ward) a broad theme while the mean cosine between its fine themes' "
+        "centroids is below this quantile of all fine-theme pairs' (each pair weighted by its sizes); 0: never."
+    )
+    duplicate_similarity: float = Field(
+        0.99, ge=0.0, lt=1.0, description="Merge two broad themes, each the other's most similar, whose centroids' "
+        "cosine reaches this quantile of all fine-theme pairs' (sub-themes fitting); 0: never."
+    )
     duplicate_confusion: float = Field(0.3, ge=0.0, le=1.0, description="Merge two broad themes whose statements are "
                                        "each nearest the other's centroid this often (sub-themes fitting); 0: never.")
     # Low-content statements ("Same story last month.", "Ogni singola volta.") form themes of
     # their own otherwise. A short statement (not a ticket subject) repeated word for word by
-    # several customers does not shape the themes; it joins a theme only when it is as close to
-    # it as a typical member (z below), else it goes to 'other'.
+    # several customers does not shape the themes; it joins a theme when it is about as close to it
+    # as its members (z below: at 0, half of the sample's repeated theme sentences were lost to the
+    # filler bucket; at 2, a fifth, and two thirds of its repeated contact lines and requests stay
+    # out), else it is filler.
     filler_max_chars: int = Field(60, ge=0, description="Longer statements are never filler (0: no filler rule).")
     filler_min_customers: int = Field(3, ge=2, description="...and the same text from at least this many customers.")
-    filler_z: float = Field(0.0, description="A filler statement joins a theme above its mean minus filler_z sd.")
+    filler_z: float = Field(2.0, description="A filler statement joins a theme above its mean minus filler_z sd.")
     center_languages: bool = Field(
         True,
         description="Subtract each language's mean vector (und pooled) before clustering, so that themes "

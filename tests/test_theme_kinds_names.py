@@ -29,6 +29,18 @@ def test_kinds_of_generic_filler_and_other_language_statements():
         ("I was charged twice for one payment", "en", "topic"),
         ("Great app but the card never arrived", "en", "topic"),
         ("La carte est bloquée depuis une semaine", "fr", "topic"),
+        # lines that only say when or how often, chase, or give a contact or reference: filler
+        ("Second time this month.", "en", "filler"),
+        ("Ça dure depuis des semaines.", "fr", "filler"),
+        ("Ogni singola volta.", "it", "filler"),
+        ("Following up again.", "en", "filler"),
+        ("You can reach me on <PHONE>.", "en", "filler"),
+        ("Transaction reference: TX-CHXMGG6JZ6.", "en", "filler"),
+        ("Please fix this.", "en", "filler"),
+        # ...but not a question about something, an amount, or a line that names the company
+        ("What happened to my top-up?", "en", "topic"),
+        ("Charged €49.99 twice", "en", "topic"),
+        ("Cela fait 1mois que j'ai demandé l'ouverture de mon compte chez <PERSON>", "fr", "topic"),
     ]
     kinds = statement_kinds(_frame([r[0] for r in rows], [r[1] for r in rows]), languages=["en", "it", "fr", "ro"])
     assert list(kinds) == [r[2] for r in rows]
@@ -155,7 +167,12 @@ def _blobs(directions: np.ndarray, n: int = 30, noise: float = 0.05, seed: int =
 
 def test_a_broad_theme_about_two_things_is_split_and_duplicates_merged():
     from feedback_miner.themes.cluster import centroids_of
-    from feedback_miner.themes.hierarchy import broad_coherence, merge_duplicate_parents, split_incoherent_parents
+    from feedback_miner.themes.hierarchy import (
+        broad_coherence,
+        merge_duplicate_parents,
+        merge_similar_parents,
+        split_incoherent_parents,
+    )
 
     e = np.eye(4)
     # fine 0 and 1 are nearly the same thing; fine 2 is another; fine 3 a third
@@ -164,11 +181,18 @@ def test_a_broad_theme_about_two_things_is_split_and_duplicates_merged():
     fine_c, sizes = centroids_of(X, fine, 4), np.bincount(fine)
     # a grab-bag: fine 1 (like fine 0, which sits elsewhere) under one parent with the unrelated fine 2
     grab_bag = np.array([0, 1, 1, 2])
-    assert broad_coherence(X, fine, grab_bag, fine_c, sizes)[1] <= 0.5  # half its statements sit nearer theme 0
-    split = split_incoherent_parents(X, fine, fine_c, sizes, grab_bag, 0.6)
+    coherence = broad_coherence(fine_c, sizes, grab_bag)
+    assert coherence[1] < 0.2 and coherence[0] == 1.0  # unrelated fine themes; one fine theme is coherent
+    split = split_incoherent_parents(fine_c, sizes, grab_bag, 0.9)
     assert split[1] != split[2]  # the unrelated fine themes no longer share a parent
+    # fine 0 and 1 under one parent are as alike as the corpus' most alike pair: left alone
+    assert len(set(split_incoherent_parents(fine_c, sizes, np.array([0, 0, 1, 2]), 0.9))) == 3
     # the same meaning under two parents: merged
     twice = np.array([0, 1, 2, 3])
     merged = merge_duplicate_parents(X, fine, fine_c, sizes, twice, 0.3, max_children=8)
     assert merged[0] == merged[1] and len(set(merged)) == 3
     assert list(merge_duplicate_parents(X, fine, fine_c, sizes, twice, 0.0, max_children=8)) == [0, 1, 2, 3]
+    # ...and by their centroids: the most alike pair of the corpus, each the other's nearest
+    similar = merge_similar_parents(fine_c, sizes, twice, 0.9, max_children=8)
+    assert similar[0] == similar[1] and len(set(similar)) == 3
+    assert len(set(merge_similar_parents(fine_c, sizes, twice, 0.9, max_children=1))) == 4  # no room under one

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import normalized_mutual_info_score
 
 from feedback_miner.config import ThemesConfig
 from feedback_miner.themes import assign_themes, build_themes, parse_taxonomy
@@ -281,6 +282,11 @@ def test_filler_mask():
     )  # fmt: skip
     assert filler_mask(st, 60, 3).tolist() == [True, True, True, False, False, False, False]
     assert not filler_mask(st, 0, 3).any()
+    # codes and numbers aside, a reference line is one line said by many customers
+    refs = pd.DataFrame({"statement_id": ["r0", "r1", "r2"], "customer_id": ["a", "b", "c"],
+                         "text": ["Transaction reference: TX-CHXMGG6JZ6.", "Transaction reference: TX-2VKGDJV3T2.",
+                                  "Transaction reference: TX-N7XQ8DMKKQ."]})  # fmt: skip
+    assert filler_mask(refs, 60, 3).all()
 
 
 def test_merge_siblings_caps_count_and_size():
@@ -322,6 +328,20 @@ def test_density_outliers_join_a_theme_deterministically(corpus):
     runs = [DensityClusterer(min_cluster_size=8, outlier_neighbors=5).fit(X).labels_ for _ in range(2)]
     assert (runs[0] >= 0).all()
     assert (runs[0] == runs[1]).all()
+
+
+def test_a_giant_cluster_is_clustered_again_on_its_own(corpus):
+    """HDBSCAN's eom can keep one cluster of everything (telecom tweets: 612 of 685 statements); a
+    cluster over max_cluster_share is re-clustered in a fresh layout of its members."""
+    _, X, gold = corpus
+    giant = np.zeros(len(X), dtype=np.int64)  # one cluster holding every statement of several intents
+    split = DensityClusterer(min_cluster_size=8, outlier_neighbors=5)._split_giants(X, giant)
+    assert split.max() >= 1 and (split >= 0).all()  # parts, and no statement lost to outliers
+    assert normalized_mutual_info_score(gold, split) > 0.3  # the parts follow the intents
+    again = DensityClusterer(min_cluster_size=8, outlier_neighbors=5)._split_giants(X, giant)
+    assert (again == split).all()  # deterministic
+    off = DensityClusterer(min_cluster_size=8, max_cluster_share=0.0)._split_giants(X, giant)
+    assert (off == 0).all()
 
 
 def test_stratified_sample_keeps_each_share():

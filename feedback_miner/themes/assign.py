@@ -62,7 +62,9 @@ def _leaf_thresholds(
 
 def _emerging_groups(X: np.ndarray, cfg: ThemesConfig) -> np.ndarray:
     """Dense groups among the new statements that fit no theme (-1: still ``other``)."""
-    clusterer = density_clusterer(cfg, outlier_z=None, outlier_neighbors=0, single_fallback=False)
+    # (one emerging topic stays one group: no re-clustering of a big one)
+    clusterer = density_clusterer(cfg, outlier_z=None, outlier_neighbors=0, single_fallback=False,
+                                  max_cluster_share=0.0)  # fmt: skip
     return clusterer.fit(X).labels_
 
 

@@ -35,6 +35,7 @@ from feedback_miner.themes.hierarchy import (
     group_fine_clusters,
     merge_duplicate_parents,
     merge_siblings,
+    merge_similar_parents,
     split_crowded_parents,
     split_incoherent_parents,
 )
@@ -229,8 +230,9 @@ class ThemeRefitter:
             if not kept_ids:  # (merging would renumber the broad themes kept from last night)
                 parent = merge_duplicate_parents(X[fitted], fine[clusterer.fitted_on_], fine_c, sizes, parent,
                                                  cfg.duplicate_confusion, cfg.max_subthemes)  # fmt: skip
-            parent = split_incoherent_parents(X[fitted], fine[clusterer.fitted_on_], fine_c, sizes, parent,
-                                              cfg.min_coherence, reorder=not kept_ids)  # fmt: skip
+            parent = split_incoherent_parents(fine_c, sizes, parent, cfg.min_coherence, n_kept=len(kept_ids))
+            if not kept_ids:
+                parent = merge_similar_parents(fine_c, sizes, parent, cfg.duplicate_similarity, cfg.max_subthemes)
         n_broad = int(parent.max()) + 1 if n_fine else 0
         sub_of_fine, sub_parent = self._subthemes(parent, n_broad, fine_c, sizes, min_sub)
         broad_lab = np.full(n, OUTLIER, dtype=np.int64)

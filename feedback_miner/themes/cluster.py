@@ -210,7 +210,8 @@ class DensityClusterer:
     density outliers are assigned (an :data:`Assigner`; None: :func:`assign_in_chunks` in this
     process; ``feedback_miner.engine.ray.RayAssigner`` runs the same rule on Ray workers). After ``fit``:
     ``labels_`` (one per input row, -1 for outliers), ``centroids_`` (k, d) normalized in the
-    input space, ``fitted_on_`` (row indices used for the density fit).
+    input space, ``fitted_on_`` (row indices used for the density fit). ``max_cluster_share``: a
+    cluster holding more than this share of the fit is clustered again on its own (0: never).
     """
 
     def __init__(
@@ -229,6 +230,7 @@ class DensityClusterer:
         seed: int = 42,
         single_fallback: bool = True,
         assigner: Assigner | None = None,
+        max_cluster_share: float = 0.25,
     ):
         self.reducer = reducer
         self.reduce_to = reduce_to
@@ -244,6 +246,7 @@ class DensityClusterer:
         self.seed = seed
         self.single_fallback = single_fallback
         self.assigner = assigner
+        self.max_cluster_share = max_cluster_share
 
     # ------------------------------------------------------------ steps
 
@@ -285,6 +288,41 @@ class DensityClusterer:
         )
         return _relabel_by_size(hdb.fit_predict(Z))
 
+    def _split_giants(self, X_fit: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Cluster again, on their own, the clusters holding more than ``max_cluster_share`` of the fit.
+
+        HDBSCAN's ``eom`` selection keeps one giant cluster where a corpus is one dense mass of
+        related complaints (telecom tweets: 612 of 685 statements); a fresh UMAP of the giant's
+        members spreads what the global layout squeezed together. ``eom`` first, ``leaf`` when
+        ``eom`` keeps it whole; its density outliers take their neighbours' part in that layout.
+        A cluster that does not split stays; parts still too big are split again (3 rounds).
+        """
+        share = self.max_cluster_share
+        if not 0.0 < share < 1.0 or not (labels >= 0).any():
+            return labels
+        labels = labels.copy()
+        whole = np.zeros(len(labels), dtype=bool)  # rows of a cluster that did not split
+        for _ in range(3):
+            sizes = np.bincount(labels[labels >= 0])
+            giants = [c for c in np.flatnonzero(sizes > share * len(labels)) if not whole[labels == c].all()]
+            if not giants:
+                break
+            for c in giants:
+                rows = np.flatnonzero(labels == c)
+                Z = self._reduce(X_fit[rows])
+                for method in ("eom", "leaf"):
+                    part = HDBSCAN(min_cluster_size=self.min_cluster_size, min_samples=self.min_samples,
+                                   cluster_selection_method=method, copy=True).fit_predict(Z)  # fmt: skip
+                    if part.max() >= 1:
+                        break
+                if part.max() < 1:
+                    whole[rows] = True
+                    continue
+                if (part < 0).any():
+                    part[part < 0] = _neighbour_vote(Z, part, max(self.outlier_neighbors, 1))
+                labels[rows] = np.where(part == 0, c, labels.max() + part)
+        return _relabel_by_size(labels)
+
     def _thresholds(self, X: np.ndarray, labels: np.ndarray, C: np.ndarray) -> np.ndarray:
         """Per-cluster similarity an outlier needs to join it.
 
@@ -325,7 +363,7 @@ class DensityClusterer:
             return self
         X_fit = X[rows[fit_idx]]
         Z = self._reduce(X_fit)
-        sample_labels = self._density_labels(Z)
+        sample_labels = self._split_giants(X_fit, self._density_labels(Z))
         k = int(sample_labels.max()) + 1 if (sample_labels >= 0).any() else 0
         if k == 0 and not self.single_fallback:
             self.labels_, self.centroids_, self.fitted_on_ = np.full(n, OUTLIER, np.int64), X[:0], fit_idx

@@ -143,7 +143,7 @@ def density_clusterer(cfg: ThemesConfig, assigner: Assigner | None = None, **ove
         min_cluster_size=cfg.min_cluster_size, min_samples=cfg.min_samples,
         cluster_selection=cfg.cluster_selection, outlier_similarity=cfg.outlier_similarity,
         outlier_z=cfg.outlier_z, outlier_neighbors=cfg.outlier_neighbors, fit_sample_size=cfg.fit_sample_size,
-        seed=cfg.seed, assigner=assigner,
+        seed=cfg.seed, assigner=assigner, max_cluster_share=cfg.max_cluster_share,
     )  # fmt: skip
     params.update(overrides)
     return DensityClusterer(**params)  # type: ignore[arg-type]

@@ -114,55 +114,104 @@ def split_crowded_parents(
     return _order_by_size(parent, sizes)
 
 
-def broad_coherence(
-    X: np.ndarray, fine: np.ndarray, parent: np.ndarray, fine_c: np.ndarray, sizes: np.ndarray
-) -> np.ndarray:
-    """Per broad theme: the share of its statements closer to its own centroid than to any other
-    broad theme's (1.0: every member is nearest its own theme; a grab-bag of unrelated sub-themes
-    scores low). ``X``: statement vectors, ``fine``: their fine cluster (-1: none), ``parent``: the
-    broad theme of each fine cluster; a broad centroid is its fine centroids weighted by size."""
+def _pair_weights(sizes: np.ndarray) -> np.ndarray:
+    """Weights of the pairs of distinct fine themes: the product of their sizes (diagonal 0)."""
+    w = np.asarray(sizes, dtype=np.float64)
+    W = np.outer(w, w)
+    np.fill_diagonal(W, 0.0)
+    return W
+
+
+def broad_coherence(fine_c: np.ndarray, sizes: np.ndarray, parent: np.ndarray) -> np.ndarray:
+    """Per broad theme: the mean cosine between the centroids of its distinct fine themes, each pair
+    weighted by the product of their sizes (1.0 for a broad theme of one fine theme). A grab-bag of
+    unrelated complaints scores what two fine themes drawn at random score; a theme about one thing,
+    far more. ``parent``: the broad theme (0..m-1) of each fine theme."""
     n_broad = int(parent.max()) + 1 if len(parent) else 0
-    member = fine >= 0
-    if n_broad < 2 or not member.any():
-        return np.ones(n_broad)
-    weighted = fine_c * np.asarray(sizes, dtype=np.float64)[:, None]
-    B = normalize_rows(np.vstack([weighted[parent == b].sum(0) for b in range(n_broad)]).astype(np.float32))
-    own = parent[fine[member]]
-    nearest = (X[member] @ B.T).argmax(axis=1)
-    hits = np.bincount(own, weights=(nearest == own).astype(np.float64), minlength=n_broad)
-    return hits / np.maximum(np.bincount(own, minlength=n_broad), 1)
+    S, W = fine_c.astype(np.float64) @ fine_c.T.astype(np.float64), _pair_weights(sizes)
+    out = np.ones(n_broad)
+    for b in range(n_broad):
+        kids = np.flatnonzero(parent == b)
+        w = W[np.ix_(kids, kids)]
+        if w.sum() > 0:
+            out[b] = float((S[np.ix_(kids, kids)] * w).sum() / w.sum())
+    return out
+
+
+def coherence_floor(fine_c: np.ndarray, sizes: np.ndarray, quantile: float) -> float:
+    """The ``quantile`` of the cosines between all pairs of distinct fine themes (weighted by the
+    product of their sizes): what "more alike than most pairs" means in this corpus and model
+    (e5 centroids sit around 0.3-0.6 of each other after language centring, MiniLM's lower)."""
+    k = len(fine_c)
+    if k < 2:
+        return -np.inf
+    iu = np.triu_indices(k, 1)
+    sims = (fine_c.astype(np.float64) @ fine_c.T.astype(np.float64))[iu]
+    w = _pair_weights(sizes)[iu]
+    order = np.argsort(sims, kind="stable")
+    cum = np.cumsum(w[order]) / max(w.sum(), 1e-12)
+    return float(sims[order][min(int(np.searchsorted(cum, quantile)), k * (k - 1) // 2 - 1)])
 
 
 def split_incoherent_parents(
-    X: np.ndarray,
-    fine: np.ndarray,
-    fine_c: np.ndarray,
-    sizes: np.ndarray,
-    parent: np.ndarray,
-    min_coherence: float,
-    reorder: bool = True,
+    fine_c: np.ndarray, sizes: np.ndarray, parent: np.ndarray, min_coherence: float, n_kept: int = 0
 ) -> np.ndarray:
     """Split broad themes that are not about one thing, until each is coherent or a single fine theme.
 
-    The least coherent broad theme (:func:`broad_coherence` below ``min_coherence``) with two fine
-    themes or more is cut in two along its Ward tree; repeat. The number of broad themes follows
-    the data, not a cap. Returns parents 0..m-1 by decreasing size (``reorder`` False: the
-    existing parents keep their numbers, new ones come after them).
+    A broad theme is coherent when its :func:`broad_coherence` reaches the ``min_coherence``
+    quantile of all fine-theme pairs (:func:`coherence_floor`): its fine themes are more alike than
+    that share of all pairs. The least coherent one with two fine themes or more is cut in two
+    along its Ward tree; repeat. The number of broad themes follows the data, not a cap. Returns
+    parents 0..m-1 by decreasing size. ``n_kept``: parents 0..n_kept-1 are last night's broad themes,
+    kept (ids stable across nights): they are not split, every parent keeps its number and new ones
+    come after them.
     """
     parent = np.asarray(parent, dtype=np.int64).copy()
     if not len(parent) or min_coherence <= 0:
         return parent
+    floor = coherence_floor(fine_c, sizes, min_coherence)
     for _ in range(len(parent)):
-        coherence = broad_coherence(X, fine, parent, fine_c, sizes)
+        coherence = broad_coherence(fine_c, sizes, parent)
         n_children = np.bincount(parent, minlength=len(coherence))
-        weak = np.flatnonzero((coherence < min_coherence) & (n_children >= 2))
+        weak = np.flatnonzero((coherence < floor) & (n_children >= 2) & (np.arange(len(coherence)) >= n_kept))
         if not len(weak):
             break
         b = int(weak[np.argmin(coherence[weak])])
         children = np.flatnonzero(parent == b)
         two = fcluster(linkage(fine_c[children].astype(np.float64), method="ward"), 2, criterion="maxclust") - 1
         parent[children[two == 1]] = int(parent.max()) + 1
-    return _order_by_size(parent, sizes) if reorder else parent
+    return _order_by_size(parent, sizes) if not n_kept else parent
+
+
+def merge_similar_parents(
+    fine_c: np.ndarray, sizes: np.ndarray, parent: np.ndarray, quantile: float, max_children: int
+) -> np.ndarray:
+    """Merge broad themes that say the same thing in other words: two that are each other's most
+    similar broad theme, whose centroids are more alike than the ``quantile`` of all fine-theme
+    pairs (:func:`coherence_floor`; the demo's "taken twice" and "payment duplicated" at 0.63, the
+    0.99 quantile 0.47), when their fine themes fit under one parent (``max_children``). The most
+    similar pair first; repeat. Parents renumbered 0..m-1 by decreasing size."""
+    parent = np.asarray(parent, dtype=np.int64).copy()
+    if not len(parent) or quantile <= 0 or int(parent.max()) < 1:
+        return parent
+    floor = coherence_floor(fine_c, sizes, quantile)
+    weighted = fine_c.astype(np.float64) * np.asarray(sizes, dtype=np.float64)[:, None]
+    for _ in range(len(parent)):
+        ids = np.unique(parent)
+        B = normalize_rows(np.vstack([weighted[parent == b].sum(0) for b in ids]).astype(np.float32))
+        S = (B @ B.T).astype(np.float64)
+        np.fill_diagonal(S, -np.inf)
+        n_children = np.bincount(np.searchsorted(ids, parent), minlength=len(ids))
+        S[(n_children[:, None] + n_children[None, :]) > max(max_children, 1)] = -np.inf
+        nearest = S.argmax(axis=1)
+        mutual = nearest[nearest] == np.arange(len(ids))
+        best = np.where(mutual, S[np.arange(len(ids)), nearest], -np.inf)
+        a = int(np.argmax(best))
+        if best[a] < floor - 1e-6:  # (float32 centroids)
+            break
+        b = int(nearest[a])
+        parent[parent == ids[max(a, b)]] = ids[min(a, b)]
+    return _order_by_size(np.unique(parent, return_inverse=True)[1], sizes)
 
 
 def merge_duplicate_parents(

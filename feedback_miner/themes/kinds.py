@@ -9,8 +9,9 @@ Kinds (the ``kind`` column of assignments and themes):
   word for the product itself (app, bank, service...). Polarity: the evaluative words, else the
   statement's sentiment label.
 - ``filler``: greetings, thanks, sign-offs, bare ticket subjects ("Urgent", "Question"), text with
-  no word at all ("wow", "Cbe", "👍"), and short lines repeated word for word by several customers
-  (:func:`~feedback_miner.themes.space.filler_mask`) that fit no theme.
+  no word at all ("wow", "Cbe", "👍"), lines that only say when or how often ("Second time this
+  month.", "Ogni singola volta.", "Following up again."), and short lines repeated word for word by
+  several customers (:func:`~feedback_miner.themes.space.filler_mask`) that fit no theme.
 - ``other_language``: in a language outside the configured ones, or mostly in a script they do
   not use (``በጣም ነው``).
 
@@ -98,6 +99,36 @@ hola gracias saludos
 urgent question questions query inquiry request problem issue complaint feedback info information compliment
 urgente domanda richiesta problema reclamo segnalazione demande question probleme reclamation
 intrebare cerere problema reclamatie
+fix sort look check call asap soon possible
+corriger rappeler regarder verifier
+sistemate risolvete richiamatemi verificare controllare
+rezolvati verificati sunati
+"""
+
+# When and how often, chasing and follow-ups: a line made of these (and stop words) says nothing
+# about what went wrong ("Second time this month.", "Ça dure depuis des semaines.", "Following up
+# again."), though it says it repeatedly: without them such lines formed the sample's largest theme.
+_DISCOURSE = """
+time times again yesterday today tomorrow tonight since month months week weeks day days year years ago still
+same story last first second third fourth every single each going case either following
+follow chasing reading anyone anybody someone somebody whole yet already lately recently
+january february march april may june july august september october november december
+monday tuesday wednesday thursday friday saturday sunday
+fois encore hier aujourd aujourdhui demain depuis mois semaine semaines jour jours journee an ans annee annees meme
+histoire dernier derniere premier premiere deuxieme troisieme chaque pareil produit dure relance relancer lit
+quelqu quelquun nouvelles deja
+janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
+volta volte ancora ieri oggi domani mese mesi settimana settimane giorno giorni anno anni fa stessa stesso storia
+scorso scorsa prima primo seconda secondo terza terzo ogni singola singolo successo succede avanti cosi nuovo
+scrivo sollecitare sollecito qualcuno legge novita gia
+gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre
+dati oara ori iar ieri azi astazi maine luna lunii luni saptamana saptamani zi zile ani aceeasi
+poveste trecuta trecut prima primul doua treia fiecare intamplat intampla fel intregi asa revin citeste cineva
+noutate noutati deja
+ianuarie februarie martie aprilie mai iunie iulie august septembrie octombrie noiembrie decembrie
+keer weer gisteren vandaag morgen sinds maand maanden week weken dag dagen jaar jaren geleden nog steeds zelfde
+mal wieder gestern heute morgen seit monat monate woche wochen tag tage jahr jahre schon noch
+vez veces otra ayer hoy desde mes meses semana semanas dia dias ano anos
 """
 
 
@@ -111,9 +142,13 @@ def _words(block: str) -> frozenset[str]:
 
 
 POSITIVE, NEGATIVE, NEUTRAL, COURTESY = _words(_POSITIVE), _words(_NEGATIVE), _words(_NEUTRAL), _words(_COURTESY)
+DISCOURSE = _words(_DISCOURSE)
 _WORD = re.compile(r"[^\W\d_]+")
 # Configured languages written in another script than Latin: the script test is then off.
 _NON_LATIN = {"ar", "be", "bg", "el", "fa", "he", "hi", "hy", "ja", "ka", "ko", "mk", "ru", "sr", "th", "uk", "zh"}
+# Contact and account details the prepare stage redacted (not <PERSON>: reviewers name the company).
+_PLACEHOLDER = re.compile(r"<(?:PHONE|EMAIL|CARD|IBAN|URL|IP|NATIONAL_ID|ACCOUNT|ADDRESS)>")
+_REFERENCE_MAX_WORDS = 3  # "My card number is <CARD>." is a reference; "Please reply to <EMAIL> ..." may say more
 _GENERIC_MAX_WORDS = 12  # longer statements say more than an evaluation, even in evaluative words
 
 
@@ -125,12 +160,35 @@ def _latin_share(text: str) -> float:
     return sum(ord(c) < 0x250 or 0x1E00 <= ord(c) <= 0x1EFF for c in letters) / len(letters)
 
 
+def _strip_references(text: str) -> tuple[str, int]:
+    """``text`` without contact placeholders (``<PHONE>``) and codes (a token of upper-case letters and
+    digits, ``TX-CHXMGG6JZ6``), and how many there were."""
+    n = len(_PLACEHOLDER.findall(text))
+    text = _PLACEHOLDER.sub(" ", text)
+    kept = []
+    for token in text.split():
+        core = token.strip(".,;:!?()[]'\"")
+        # upper case only: "TX-CHXMGG6JZ6", "E-1234" are codes; "2mois", "10min49", "covid-19" are words
+        mixed = any(c.isdigit() for c in core) and any(c.isalpha() for c in core)
+        if len(core) >= 5 and mixed and core.upper() == core:
+            n += 1
+        else:
+            kept.append(token)
+    return " ".join(kept), n
+
+
 def word_kind(text: str, lang: str) -> tuple[str, int]:
     """(kind, polarity) of one statement by its words alone (language and script not looked at).
 
-    Polarity: positive minus negative evaluative words (0 for a topic or filler).
+    Polarity: positive minus negative evaluative words (0 for a topic or filler). A contact or
+    reference line (a placeholder or code and at most ``_REFERENCE_MAX_WORDS`` other content
+    words: "You can reach me on <PHONE>.", "Transaction reference: TX-CHXMGG6JZ6.") is filler: it
+    says who or which, not what.
     """
+    text, n_refs = _strip_references(text)
     words = [w for w in _WORD.findall(text) if len(w) > 1 or w.isupper()]
+    if not words and n_refs:
+        return "filler", 0
     if not words:
         return "filler", 0
     stop = stop_words(lang) | stop_words("en")
@@ -139,7 +197,9 @@ def word_kind(text: str, lang: str) -> tuple[str, int]:
     content_plain = [_plain(w) for w in content]
     pos = sum(p in POSITIVE for p in content_plain)
     neg = sum(p in NEGATIVE for p in content_plain)
-    rest = [p for p in content_plain if p not in POSITIVE | NEGATIVE | NEUTRAL | COURTESY]
+    rest = [p for p in content_plain if p not in POSITIVE | NEGATIVE | NEUTRAL | COURTESY | DISCOURSE]
+    if n_refs and len(rest) <= _REFERENCE_MAX_WORDS and not pos + neg:
+        return "filler", 0
     if rest:
         # One short unknown word and nothing else ("Cbe", "wow!!"): nothing to theme either.
         if len(words) == 1 and len(words[0]) <= 3 and not pos + neg:
@@ -150,8 +210,11 @@ def word_kind(text: str, lang: str) -> tuple[str, int]:
         if "?" in text or len(words) > _GENERIC_MAX_WORDS:
             return TOPIC, 0
         return ("generic_praise" if pos >= neg else "generic_complaint"), pos - neg
-    # Only stop words: filler when it greets or thanks, else a topic in function words ("how can I top up?").
-    return ("filler", 0) if any(p in COURTESY for p in plain) else (TOPIC, 0)
+    # Only stop words: filler when it greets or thanks, or only says when ("again last month") and
+    # asks nothing; else a topic in function words ("how can I top up?", "what happened to my top-up?").
+    if any(p in COURTESY for p in plain) or ("?" not in text and any(p in DISCOURSE for p in plain)):
+        return "filler", 0
+    return TOPIC, 0
 
 
 def statement_kinds(

@@ -108,12 +108,15 @@ def center_by_language(X: np.ndarray, languages: np.ndarray, min_count: int = 20
 
 
 def _normal_form(texts: pd.Series) -> pd.Series:
-    # Case, punctuation and emoji do not make a filler line different ("Every single time 🙄").
-    return texts.astype(str).str.lower().str.replace(r"[^\w<>]+", " ", regex=True).str.strip()
+    # Case, punctuation and emoji do not make a filler line different ("Every single time 🙄"), nor
+    # do codes and numbers ("Transaction reference: TX-CHXMGG6JZ6." is one line, said 137 times).
+    low = texts.astype(str).str.lower().str.replace(r"\w*\d\w*", "0", regex=True)
+    return low.str.replace(r"[^\w<>]+", " ", regex=True).str.strip()
 
 
 def filler_mask(statements: pd.DataFrame, max_chars: int = 60, min_customers: int = 3) -> np.ndarray:
-    """True for short statements repeated word for word by at least ``min_customers`` customers.
+    """True for short statements repeated word for word (codes and numbers aside) by at least
+    ``min_customers`` customers.
 
     Ticket subjects are never filler (they name the problem). Customers are counted by
     ``customer_id`` (by statement where it is missing). ``max_chars`` 0 turns the rule off.
