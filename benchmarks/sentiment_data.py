@@ -12,6 +12,18 @@ None of it is in the repository. Put the files under ``models/cache/`` (git-igno
   evaluation only, never training a shipped head): Romanian product reviews with star ratings
   (1-2 negative, 4-5 positive), the Romanian polarity check set.
 
+- ``models/cache/goemotions/train.tsv``: GoEmotions (Demszky et al., ACL 2020; github
+  google-research/google-research ``goemotions/data/``, **Apache-2.0**, the repository's licence, which
+  covers the data files in it; the copy used is github isabelhdias/sentiment-aware-conversational-agent
+  @a4b20ba ``data/goemotions/``, the same rows with a header line): English Reddit comments with 27
+  emotions or neutral, mapped to polarity by the dataset's own sentiment grouping below.
+- ``models/cache/emobank/emobank.csv``: EmoBank (Buechel & Hahn, EACL 2017; github JULIELab/EmoBank
+  @248ce2a ``corpus/emobank.csv``, **CC BY-SA 4.0**): 10k English sentences (news, letters, fiction,
+  blogs, headlines) with mean reader valence on 1-5.
+- ``models/cache/emoita/EmoITA.csv``: EmoITA (Gafà et al., EVALITA 2023; github GiovanniGafa/EmoITA
+  @cfca6a4 ``corpus/EmoITA.csv``, **CC BY-SA 4.0**): the EmoBank sentences translated to Italian by
+  native speakers and rated again for valence by Italian readers.
+
 The star-rated reviews in ``../shared/data/reviews/`` (no licence stated: evaluation only) feed the
 weak-label experiment.
 """
@@ -28,6 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "models" / "cache"
 XED = CACHE / "xed"
 LAROSEDA = CACHE / "laroseda" / "laroseda_test.json"
+GOEMOTIONS = CACHE / "goemotions" / "train.tsv"
+EMOBANK = CACHE / "emobank" / "emobank.csv"
+EMOITA = CACHE / "emoita" / "EmoITA.csv"
 REVIEWS = ROOT.parent / "shared" / "data" / "reviews"
 SEED = 0
 
@@ -56,7 +71,7 @@ def _read_tsv(path: Path, text_last: bool = False) -> pd.DataFrame:
     return df.assign(text=df["text"].str.strip())
 
 
-def load_xed(per_class: int = 1000) -> pd.DataFrame:
+def load_xed(per_class: int = 1000) -> pd.DataFrame | None:
     """``text, label, language, dataset`` of XED lines in en/fr/it/ro with a clear polarity.
 
     Up to ``per_class`` positive and negative lines per language (sampled, seed 0), plus as many
@@ -64,6 +79,8 @@ def load_xed(per_class: int = 1000) -> pd.DataFrame:
     3 words are dropped (``"!"``, ``"Hai."``: no sentiment a review would carry).
     """
     files = {"en": XED / "en-annotated.tsv", **{lang: XED / f"{lang}-projections.tsv" for lang in ("fr", "it", "ro")}}
+    if not all(path.exists() for path in files.values()):
+        return None
     frames = []
     for lang, path in files.items():
         df = _read_tsv(path)
@@ -78,6 +95,80 @@ def load_xed(per_class: int = 1000) -> pd.DataFrame:
     )
     out = pd.concat(frames, ignore_index=True)[["text", "label", "language"]]
     return out.assign(dataset="xed").reset_index(drop=True)
+
+
+# GoEmotions label ids (its emotions.txt order) grouped as the dataset's own sentiment mapping does;
+# ambiguous emotions (confusion, curiosity, realization, surprise) and mixed comments are left out.
+_GOEMOTIONS_POSITIVE = {0, 1, 4, 5, 8, 13, 15, 17, 18, 20, 21, 23}
+_GOEMOTIONS_NEGATIVE = {2, 3, 9, 10, 11, 12, 14, 16, 19, 24, 25}
+_GOEMOTIONS_NEUTRAL = 27
+
+
+def _goemotions_polarity(labels: str) -> str | None:
+    ids = {int(v) for v in str(labels).split(",") if v.strip().isdigit()}
+    if ids == {_GOEMOTIONS_NEUTRAL}:
+        return "neutral"
+    if ids and ids <= _GOEMOTIONS_POSITIVE:
+        return "positive"
+    if ids and ids <= _GOEMOTIONS_NEGATIVE:
+        return "negative"
+    return None
+
+
+def _sample_per_class(df: pd.DataFrame, per_class: int) -> pd.DataFrame:
+    return pd.concat([g.sample(min(per_class, len(g)), random_state=SEED) for _, g in df.groupby("label")])
+
+
+def load_goemotions(per_class: int = 1000, path: Path = GOEMOTIONS) -> pd.DataFrame | None:
+    """``text, label, language, dataset`` of GoEmotions train comments with one clear polarity.
+
+    Up to ``per_class`` per class (seed 0). Comments under 3 words are dropped, not counting the
+    dataset's masks (``[NAME]``, ``[RELIGION]``): too little for a feedback statement's sentiment.
+    """
+    if not path.exists():
+        return None
+    df = pd.read_csv(path, sep="\t", dtype=str)
+    df = df.assign(text=df["text"].str.strip(), label=df["label"].map(_goemotions_polarity)).dropna()
+    words = df["text"].str.replace(r"\[[A-Z]+\]", " ", regex=True).str.split().str.len()
+    df = df[words >= 3].drop_duplicates("text")
+    out = _sample_per_class(df, per_class)[["text", "label"]]
+    return out.assign(language="en", dataset="goemotions").reset_index(drop=True)
+
+
+def _valence_labels(valence: pd.Series, clear: float, neutral: float) -> pd.Series:
+    """Polarity from mean reader valence, in standard deviations from the corpus median.
+
+    ``>= clear`` above: positive, ``<= -clear``: negative, within ``neutral``: neutral, else none
+    (the two corpora rate on different scales: EmoBank's median is 3.0, EmoITA's 3.5).
+    """
+    z = (valence - valence.median()) / valence.std()
+    label = np.where(z >= clear, "positive", np.where(z <= -clear, "negative", None))
+    label = np.where(np.abs(z) <= neutral, "neutral", label)
+    return pd.Series(label, index=valence.index, dtype=object)
+
+
+def load_emobank(per_class: int = 1000, clear: float = 1.0, neutral: float = 0.25, en_path: Path = EMOBANK,
+                 it_path: Path = EMOITA) -> pd.DataFrame | None:  # fmt: skip
+    """EmoBank (en) and EmoITA (it) sentences whose polarity both corpora's readers agree on.
+
+    The same sentence ids in both languages (parallel pairs), up to ``per_class`` per class and
+    language (seed 0). Requiring the English and the Italian ratings to agree drops the sentences
+    whose translation changed the tone or whose rating is noise.
+    """
+    if not (en_path.exists() and it_path.exists()):
+        return None
+    en, it = pd.read_csv(en_path), pd.read_csv(it_path)
+    both = en.merge(it, on="id", suffixes=("_en", "_it"))
+    label_en = _valence_labels(both["V_en"], clear, neutral)
+    label_it = _valence_labels(both["V_it"], clear, neutral)
+    both = both.assign(label=label_en)[label_en.notna() & (label_en == label_it)]
+    both = both[both["text_it"].astype(str).str.split().str.len() >= 3]
+    both = _sample_per_class(both, per_class)
+    frames = []
+    for lang in ("en", "it"):
+        text = both[f"text_{lang}"].astype(str).str.strip()
+        frames.append(pd.DataFrame({"text": text, "label": both["label"], "language": lang, "dataset": "emobank"}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def load_laroseda(n: int = 600) -> pd.DataFrame | None:
@@ -113,14 +204,21 @@ def load_star_reviews() -> pd.DataFrame | None:
 
 
 def fit_shippable(train: pd.DataFrame, vectors: np.ndarray, embedder_name: str, params: dict, weights: dict):
-    """The default head on shippable rows only (``dataset``: own / sample / xed), rows weighted per set."""
+    """The default head on shippable rows only (``dataset``: own / sample / a third-party set), rows weighted per set.
+
+    ``params`` go to :class:`SentimentModel`, except ``balance_within`` (bool): balance the classes
+    within each set instead of overall (a set with its own label mix does not tilt the others').
+    """
     from feedback_miner.sentiment import SentimentModel, normalize_texts
 
+    params = dict(params)
+    within = params.pop("balance_within", False)
     weight = train["dataset"].map(weights).fillna(1.0).to_numpy(dtype=float)
     train, vectors, weight = train[weight > 0], vectors[weight > 0], weight[weight > 0]  # a set at 0 is left out
     model = SentimentModel(embedding_model=embedder_name, embedder="e5-small", **params)
     model.fit(vectors, train["label"], languages=train["language"], sources=train["dataset"],
-              sample_weight=weight, texts=normalize_texts(train["text"]))  # fmt: skip
+              sample_weight=weight, texts=normalize_texts(train["text"]),
+              balance_within=train["dataset"] if within else None)  # fmt: skip
     return model
 
 

@@ -202,7 +202,8 @@ class ThemesConfig(Section):
 class SentimentConfig(Section):
     model: str = Field(
         "bundled",
-        description="'bundled' (models/sentiment: the default, trained on the project's own Apache-2.0 data), "
+        description="'bundled' (models/sentiment: the default, trained on shippable data: the project's own "
+        "Apache-2.0 sentences + EmoBank/EmoITA, CC BY-SA 4.0), "
         "'research' (models/sentiment-research: tweets, non-commercial, opt-in), 'research-tuned' (the same "
         "data with e5-small's top 4 layers fine-tuned: non-commercial, opt-in, runs its own encoder pass over the "
         "texts, ~30-170 sentences/s on 2 shared cores) or a trained head's folder, relative to the config.",

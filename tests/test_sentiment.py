@@ -90,8 +90,10 @@ def test_default_head_is_trained_on_shippable_data_only(bundled):
     assert bundled.embedder == "e5-small"
     assert list(bundled.classes_) == list(CLASSES)
     assert "commercial use allowed" in bundled.metadata_["licence"]
-    # This project's own sentences and sample (Apache-2.0); never UMSAB, airline tweets or LaRoSeDa.
-    assert set(bundled.metadata_["source_counts"]) == {"own", "sample"}
+    # This project's own sentences and sample (Apache-2.0) and EmoBank/EmoITA (CC BY-SA 4.0: commercial
+    # use allowed); never UMSAB, airline tweets or LaRoSeDa (non-commercial).
+    assert set(bundled.metadata_["source_counts"]) == {"own", "sample", "emobank"}
+    assert "CC BY-SA 4.0" in bundled.metadata_["licence"]
     assert set(bundled.metadata_["language_counts"]) >= {"en", "fr", "it", "ro"}
     bands = bundled.metadata_["neutral_bands"]
     assert set(bands) >= {"*", "en", "fr", "it", "ro"} and all(0 <= b < 1 for b in bands.values())
