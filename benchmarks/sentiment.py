@@ -80,7 +80,8 @@ GOEMOTIONS_PER_CLASS = 1000
 DEFAULT_WEIGHTS = {"own": 1.0, "sample": SAMPLE_WEIGHT, "xed": XED_WEIGHT, "goemotions": GOEMOTIONS_WEIGHT,
                    "emobank": EMOBANK_WEIGHT}  # fmt: skip
 # Recipes compared by --cv-default (5-fold CV on the shippable rows): (head params, row weights).
-_OWN = {"own": 1.0, "sample": SAMPLE_WEIGHT}
+# Every set named (fit_shippable refuses a set without a weight); 0 leaves it out.
+_OWN = {"own": 1.0, "sample": SAMPLE_WEIGHT, "xed": 0.0, "goemotions": 0.0, "emobank": 0.0}
 DEFAULT_VARIANTS = {
     "own + sample, C=4 (previous head)": ({"C": 4.0}, _OWN),
     "+ EmoBank/EmoITA at 0.1, C=4": ({"C": 4.0}, _OWN | {"emobank": 0.1}),
@@ -243,7 +244,7 @@ def evaluate(model: SentimentModel, sets: dict[str, tuple[pd.DataFrame, np.ndarr
 
 
 def fit_default(train: pd.DataFrame, vectors: np.ndarray, embedder_name: str) -> SentimentModel:
-    """The shipped default: shippable rows only (the project's sentences and sample; XED when weighted).
+    """The shipped default: shippable rows only (own sentences, sample, EmoBank/EmoITA; others if weighted).
 
     Per-language neutral bands are calibrated on the 5-fold out-of-fold scores of the same rows (the
     own sentences carry neutral examples in every language) and stored with the head.

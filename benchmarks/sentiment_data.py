@@ -213,7 +213,10 @@ def fit_shippable(train: pd.DataFrame, vectors: np.ndarray, embedder_name: str, 
 
     params = dict(params)
     within = params.pop("balance_within", False)
-    weight = train["dataset"].map(weights).fillna(1.0).to_numpy(dtype=float)
+    missing = sorted(set(train["dataset"]) - set(weights))
+    if missing:  # a set left out of the weights must not silently train at some default weight
+        raise ValueError(f"no weight for training set(s) {missing}")
+    weight = train["dataset"].map(weights).to_numpy(dtype=float)
     train, vectors, weight = train[weight > 0], vectors[weight > 0], weight[weight > 0]  # a set at 0 is left out
     model = SentimentModel(embedding_model=embedder_name, embedder="e5-small", **params)
     model.fit(vectors, train["label"], languages=train["language"], sources=train["dataset"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -75,3 +76,11 @@ def test_load_emobank_keeps_sentences_whose_english_and_italian_readers_agree(tm
     }
     assert sorted(by_lang["it"].values()) == sorted(by_lang["en"].values())
     assert set(df["dataset"]) == {"emobank"}
+
+
+def test_fit_shippable_refuses_a_training_set_without_a_weight():
+    # A set missing from the weights once trained at weight 1 unnoticed (a CV row that was meant without it).
+    train = pd.DataFrame({"text": ["good", "bad"], "label": ["positive", "negative"], "language": "en",
+                          "dataset": ["own", "goemotions"]})  # fmt: skip
+    with pytest.raises(ValueError, match="goemotions"):
+        sd.fit_shippable(train, np.eye(2, 384), "e5-small", {"C": 1.0}, {"own": 1.0})
