@@ -266,7 +266,7 @@ def stability_check(texts, X, cfg, change: float = 0.10, seed: int = 0, frame=No
           f"run 2 broad themes by status {st}")  # fmt: skip
 
 
-def assign_check(texts, X, gold, cfg, n_big: int = 100_000, seed: int = 0) -> None:
+def assign_check(texts, X, gold, cfg, n_big: int = 100_000, seed: int = 0, embed=None) -> None:
     """Assignment night: run 1 fits on 90%; run 2 (10% changed) is assigned, not refit; then n_big new statements.
 
     The big input is banking77's vectors drawn with replacement plus small noise (one customer per
@@ -285,11 +285,11 @@ def assign_check(texts, X, gold, cfg, n_big: int = 100_000, seed: int = 0) -> No
         return f
 
     t = time.perf_counter()
-    r1 = build_themes(make(run1), X[run1], cfg)
+    r1 = build_themes(make(run1), X[run1], cfg, embed=embed)
     fit_s = time.perf_counter() - t
     prev_a = r1.assignments[["statement_id", "theme_id", "subtheme_id"]]
     t = time.perf_counter()
-    r2 = assign_themes(make(run2), X[run2], cfg, r1.themes, prev_a, language_means=r1.language_means)
+    r2 = assign_themes(make(run2), X[run2], cfg, r1.themes, prev_a, language_means=r1.language_means, embed=embed)
     small_s = time.perf_counter() - t
     m = r1.assignments.merge(r2.assignments, on="statement_id")
     kept = (m["subtheme_id_x"].fillna(m["theme_id_x"]) == m["subtheme_id_y"].fillna(m["theme_id_y"])).mean()
@@ -304,7 +304,7 @@ def assign_check(texts, X, gold, cfg, n_big: int = 100_000, seed: int = 0) -> No
     for z in (None, cfg.emerging_z):
         c = cfg.model_copy(update={"emerging_z": z})
         t = time.perf_counter()
-        rb = assign_themes(big, Xb, c, r1.themes, prev_a, language_means=r1.language_means)
+        rb = assign_themes(big, Xb, c, r1.themes, prev_a, language_means=r1.language_means, embed=embed)
         secs = time.perf_counter() - t
         print(f"assign {n_big:,} new statements (emerging_z {z}): {secs:.1f}s = {secs / fit_s:.2f}x build_themes on "
               f"{len(run1):,}; other {(rb.assignments['theme_id'] == 'other').mean():.1%}, "
@@ -335,7 +335,8 @@ def main() -> None:
         if args.only in (None, "stability"):
             stability_check(df["text"].tolist(), X, cfg)
         if args.only in (None, "assign"):
-            assign_check(df["text"].tolist(), X, df["category"], cfg)
+            assign_check(df["text"].tolist(), X, df["category"], cfg,
+                         embed=lambda t: embed_texts(list(t), embedder, store)[0])  # fmt: skip
         if args.only in (None, "sample", "stability") and SAMPLE.exists():
             st, Xs = sample_statements(embedder, store)
             if args.only in (None, "sample"):
