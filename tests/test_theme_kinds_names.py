@@ -93,6 +93,9 @@ def test_a_phrase_cut_off_mid_phrase_loses_to_the_whole_one():
     # by length alone the six-word fragment would win; it always stops before "business"
     assert PhraseNamer().fit(texts, keys, np.ones(len(texts)), "en").names_["pricing"] == "sense for a small business"
     assert central_clause("Hi, the new pricing makes no sense. Thanks", stop) == "new pricing makes no sense"
+    # a negation may start a name although it is a stop word; never end one
+    assert ("no", "answer") in phrases("Still no answer", stop) and ("still", "no") not in phrases("still no", stop)
+    assert central_clause("Nobody is replying to my emails", stop) == "Nobody is replying to my emails"
 
 
 def test_whole_phrases_by_the_parse():

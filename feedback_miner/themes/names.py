@@ -2,7 +2,8 @@
 
 A name is a run of 2-6 words that customers wrote (surface forms, never lemmas; placeholders
 such as ``<PERSON>`` and numbers are clause breaks), taken inside one clause, neither starting
-nor ending with a stop word. Each candidate phrase of a theme is first scored by words alone:
+(negations aside: "no answer", "nobody is replying") nor ending with a stop word. Each
+candidate phrase of a theme is first scored by words alone:
 
     coverage (share of the theme's statements that contain it)
     x precision (share of the statements containing it, over all themes compared, that are this theme's)
@@ -43,6 +44,17 @@ _CUT_PENALTY = 0.5  # score x (1 - this x share of occurrences cut off mid-phras
 _FOREIGN = 0.5  # probability of another language at which a candidate is not in the theme's
 _WORD_COST = 0.02  # cosine a name gives up per word: of two phrases about as close, the shorter wins
 
+# Negations a name may start with although they are stop words (the report's languages and neighbours).
+_NEGATIONS = frozenset({
+    "no", "not", "never", "nobody", "nothing", "none", "cannot",  # en
+    "jamais", "aucun", "aucune", "rien", "personne", "pas",  # fr
+    "non", "nessun", "nessuna", "nessuno", "mai", "niente",  # it
+    "nu", "niciun", "nicio", "niciodată", "nimic", "nimeni",  # ro
+    "nunca", "nadie", "nada", "ningún", "ninguna",  # es
+    "nicht", "kein", "keine", "nie", "niemand", "nichts",  # de
+    "niet", "geen", "nooit", "niets",  # nl
+})  # fmt: skip
+
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 
@@ -80,6 +92,11 @@ def clauses(text: str) -> list[list[str]]:
     return [words for words, _, _ in _segments(text)]
 
 
+def _is_negation(word: str) -> bool:
+    # "no answer", "nobody is replying", "never arrived": the negation is what the complaint says
+    return word in _NEGATIONS or word.endswith(("n't", "n’t"))
+
+
 def _is_edge(word: str, stop: frozenset[str]) -> bool:
     # "what's", "l'app": a word whose part before the apostrophe is a stop word is one too
     return word in stop or len(word) < 2 or re.split(r"['’]", word)[0] in stop
@@ -88,16 +105,16 @@ def _is_edge(word: str, stop: frozenset[str]) -> bool:
 def phrases(text: str, stop: frozenset[str], max_words: int = MAX_WORDS) -> dict[tuple[str, ...], tuple[str, bool]]:
     """Candidate phrases of one statement: lower-cased word tuples -> (the words as written, cut off).
 
-    Runs of 1..``max_words`` words inside a clause that neither start nor end with a stop word or
-    a one-letter word. *Cut off*: the word just before or after it in its clause is a content word
-    or a number, i.e. the phrase stops mid-phrase ("for a small" + "business").
+    Runs of 1..``max_words`` words inside a clause that neither start (unless with a negation) nor
+    end with a stop word or a one-letter word. *Cut off*: the word just before or after it in its
+    clause is a content word or a number, i.e. the phrase stops mid-phrase ("for a small" + "business").
     """
     out: dict[tuple[str, ...], tuple[str, bool]] = {}
     for words, after_number, before_number in _segments(text):
         low = [w.lower() for w in words]
         edge = [_is_edge(w, stop) for w in low]
         for i in range(len(words)):
-            if edge[i]:
+            if edge[i] and not _is_negation(low[i]):
                 continue
             left_cut = (i > 0 and not edge[i - 1]) or (i == 0 and after_number)
             for j in range(i, min(len(words), i + max_words)):
@@ -131,7 +148,8 @@ def central_clause(text: str, stop: frozenset[str], max_words: int = MAX_WORDS) 
         keep = [i for i, w in enumerate(low) if not _is_edge(w, stop)]
         if not keep:
             continue
-        run = words[keep[0] : keep[-1] + 1]
+        first = next(i for i, w in enumerate(low) if i == keep[0] or _is_negation(w))
+        run = words[first : keep[-1] + 1]
         if 2 <= len(run) <= max_words and (best is None or len(run) > len(best)):
             best = run
     return " ".join(best) if best else None
