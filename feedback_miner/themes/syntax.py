@@ -26,6 +26,7 @@ _COMPLEMENTS = frozenset({
 })  # fmt: skip
 _NOUN_MODIFIERS = frozenset({"prep", "nmod", "obl"})
 _NOUNS = frozenset({"NOUN", "PROPN", "PRON", "NUM"})
+_SIBLINGS = frozenset({"nsubj", "acomp", "xcomp", "advcl", "attr", "dobj", "ccomp", "nsubj:pass", "obj"})
 _WH_WORDS = frozenset({"WDT", "WP", "WP$"})  # what/which/who: an argument; "when", "how" (WRB) may go
 
 
@@ -52,13 +53,22 @@ def _is_whole(doc, start: int, end: int) -> bool | None:
     if span is None or not len(span):
         return None
     a, b = span.start, span.end - 1
-    heads_out = sum(t.head.i == t.i or not a <= t.head.i <= b for t in span)
+    out = [t for t in span if t.head.i == t.i or not a <= t.head.i <= b]
     last = doc[b]
     needs = _COMPLEMENTS - _NOUN_MODIFIERS if last.pos_ in _NOUNS else _COMPLEMENTS
     hanging = any(c.i > b and c.dep_ in needs for c in last.children)
     # "places can I use my card" without its "What": a question word left outside makes a fragment
     wh_left = any(c.tag_ in _WH_WORDS and c.i < a for t in span for c in t.children)
-    return heads_out == 1 and not hanging and not wh_left
+    return _one_piece(out) and not hanging and not wh_left
+
+
+def _one_piece(out: list) -> bool:
+    """One word of the span hangs off a word outside it; or two that are the subject/complements of
+    one outside word (the small parsers attach "to get" in "possible to get another card" to "be"),
+    never two clauses joined ("month ago" + "and I'm still waiting": conj)."""
+    if len(out) == 1:
+        return True
+    return len(out) == 2 and out[0].head.i == out[1].head.i != out[0].i and all(t.dep_ in _SIBLINGS for t in out)
 
 
 class WholePhrases:
