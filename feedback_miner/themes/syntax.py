@@ -2,7 +2,8 @@
 occurs in (languages with an installed spaCy pipeline: en, fr; elsewhere nothing is checked).
 
 A span of a parsed statement is *whole* when it is one connected piece of the tree (exactly one
-of its words has its head outside it) and its last word keeps its complements (no object,
+of its words has its head outside it, or two that are complements of the same outside word) and
+its last word keeps its complements (no object,
 preposition or clause hangs off the last word outside the span). So "charged twice" (its "for one
 payment" hangs off "charged", not the last word) is whole, while "taken twice and my account went"
 (+ "into overdraft"), "sense for a small business like" (+ "mine"), "month ago and I'm still
