@@ -254,7 +254,9 @@ class DensityClusterer:
         n_components = min(self.reduce_to, X.shape[0] - 2, X.shape[1])
         if self.reducer == "pca" or X.shape[0] <= n_components + 2:
             return PCA(n_components=max(n_components, 1), random_state=self.seed).fit_transform(X)
-        import umap  # heavy import (numba); only when used
+        from feedback_miner.themes.umap_cache import import_umap
+
+        umap = import_umap()  # heavy import (numba); only when used; compiled code cached on disk
 
         n_neighbors = min(self.n_neighbors, X.shape[0] - 1)
         reducer = umap.UMAP(
