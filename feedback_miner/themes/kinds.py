@@ -44,6 +44,9 @@ _POSITIVE = """
 good great excellent amazing awesome love loved loves lovely nice best perfect fantastic wonderful brilliant super
 cool easy happy satisfied recommend recommended recommending highly helpful fine ok okay okey useful incredible
 superb impressive pleasant favourite favorite fabulous glad thumbs brill
+fast quick quickly smooth seamless intuitive friendly reliable convenient handy straightforward simple
+rapide fiable intuitif intuitive simple veloce semplice intuitivo intuitiva snel simpel duidelijk overzichtelijk
+gebruiksvriendelijk rapid simplu
 bien bon bonne bons bonnes genial geniale excellente parfait parfaite satisfait satisfaite recommande conseille
 efficace pratique agreable formidable impeccable nickel bravo adore sympa facile meilleur meilleure top topissime
 bene buono buona buoni ottimo ottima ottimi eccellente perfetto perfetta fantastico fantastica bellissimo bellissima
@@ -80,6 +83,7 @@ app apps application applications appli bank banking banque banca banco service 
 serviciu serviciul dienst product products produit produits prodotto produs produsul produse company experience
 experiences experience experienza ervaring erfahrung experiencia everything thing things stars star review overall
 definitely truly totally absolutely extremely really very quite pretty so much far ever always never just simply
+use using used user users work works job keep appreciate appreciated
 vraiment tres trop tellement franchement totalement completement absolument toujours jamais rien tout
 davvero molto troppo veramente proprio assolutamente sempre mai niente tutto
 foarte mult prea chiar totul nimic deloc aplicatie aplicatia aplicatii
