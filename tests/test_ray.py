@@ -64,8 +64,10 @@ def test_prepared_statements_are_identical(both_runs):
     a = pd.read_parquet(local.run_dir / "statements.parquet")
     b = pd.read_parquet(remote.run_dir / "statements.parquet")
     pd.testing.assert_frame_equal(a[PREPARED], b[PREPARED])
+    # A document's sentiment is the head on its vector: float sums in another batch order differ in
+    # the last bits (~4e-7), so model scores match to a tolerance and everything else exactly.
     pd.testing.assert_frame_equal(pd.read_parquet(local.run_dir / "documents.parquet"),
-                                  pd.read_parquet(remote.run_dir / "documents.parquet"))
+                                  pd.read_parquet(remote.run_dir / "documents.parquet"), check_exact=False, atol=1e-5)
     for key in ("redactions", "languages", "exact_duplicates", "near_duplicates", "boilerplate_lines_removed",
                 "non_answers"):
         assert local.manifest["counts"][key] == remote.manifest["counts"][key], key
