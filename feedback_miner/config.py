@@ -139,7 +139,7 @@ class ThemesConfig(Section):
     )
     duplicate_similarity: float = Field(
         0.99, ge=0.0, lt=1.0, description="Merge two broad themes, each the other's most similar, whose centroids' "
-        "cosine reaches this quantile of all fine-theme pairs' (sub-themes fitting); 0: never."
+        "cosine reaches this quantile of all fine-theme pairs' (then cut to max_subthemes sub-themes); 0: never."
     )
     duplicate_confusion: float = Field(0.3, ge=0.0, le=1.0, description="Merge two broad themes whose statements are "
                                        "each nearest the other's centroid this often (sub-themes fitting); 0: never.")

@@ -199,6 +199,27 @@ def test_a_broad_theme_about_two_things_is_split_and_duplicates_merged():
     assert merged[0] == merged[1] and len(set(merged)) == 3
     assert list(merge_duplicate_parents(X, fine, fine_c, sizes, twice, 0.0, max_children=8)) == [0, 1, 2, 3]
     # ...and by their centroids: the most alike pair of the corpus, each the other's nearest
-    similar = merge_similar_parents(fine_c, sizes, twice, 0.9, max_children=8)
+    similar = merge_similar_parents(fine_c, sizes, twice, 0.9)
     assert similar[0] == similar[1] and len(set(similar)) == 3
-    assert len(set(merge_similar_parents(fine_c, sizes, twice, 0.9, max_children=1))) == 4  # no room under one
+    assert list(merge_similar_parents(fine_c, sizes, twice, 0.0)) == [0, 1, 2, 3]
+
+
+def test_duplicate_broad_themes_merge_even_when_their_fine_themes_exceed_the_cap():
+    """Two broad themes of 5 fine themes each about one thing merge (10 > max_subthemes 4); the
+    merged parent's fine themes are then cut to at most 4 sub-themes, twins kept together."""
+    from feedback_miner.themes.cluster import centroids_of
+    from feedback_miner.themes.hierarchy import merge_siblings, merge_similar_parents
+
+    rng = np.random.default_rng(0)
+    e = np.eye(8)
+    # 10 fine themes of one meaning (5 pairs of near-twins around e0), 2 unrelated ones
+    same = [e[0] + 0.35 * e[1 + i % 5] + 0.02 * rng.standard_normal(8) for i in range(10)]
+    directions = np.vstack(same + [e[6], e[7]])
+    X, fine = _blobs(directions / np.linalg.norm(directions, axis=1, keepdims=True))
+    fine_c, sizes = centroids_of(X, fine, 12), np.bincount(fine)
+    parent = np.array([0] * 5 + [1] * 5 + [2, 3])
+    merged = merge_similar_parents(fine_c, sizes, parent, 0.95)
+    assert len(set(merged[:10])) == 1 and len(set(merged)) == 3
+    subs = merge_siblings(fine_c[merged == merged[0]], sizes[merged == merged[0]], 4, 1)
+    assert subs.max() + 1 <= 4
+    assert all(subs[i] == subs[i + 5] for i in range(5))  # near-twins (same i % 5) share a sub-theme

@@ -232,7 +232,7 @@ class ThemeRefitter:
                                                  cfg.duplicate_confusion, cfg.max_subthemes)  # fmt: skip
             parent = split_incoherent_parents(fine_c, sizes, parent, cfg.min_coherence, n_kept=len(kept_ids))
             if not kept_ids:
-                parent = merge_similar_parents(fine_c, sizes, parent, cfg.duplicate_similarity, cfg.max_subthemes)
+                parent = merge_similar_parents(fine_c, sizes, parent, cfg.duplicate_similarity)
         n_broad = int(parent.max()) + 1 if n_fine else 0
         sub_of_fine, sub_parent = self._subthemes(parent, n_broad, fine_c, sizes, min_sub)
         broad_lab = np.full(n, OUTLIER, dtype=np.int64)

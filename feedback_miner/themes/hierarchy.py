@@ -183,14 +183,17 @@ def split_incoherent_parents(
     return _order_by_size(parent, sizes) if not n_kept else parent
 
 
-def merge_similar_parents(
-    fine_c: np.ndarray, sizes: np.ndarray, parent: np.ndarray, quantile: float, max_children: int
-) -> np.ndarray:
+def merge_similar_parents(fine_c: np.ndarray, sizes: np.ndarray, parent: np.ndarray, quantile: float) -> np.ndarray:
     """Merge broad themes that say the same thing in other words: two that are each other's most
     similar broad theme, whose centroids are more alike than the ``quantile`` of all fine-theme
     pairs (:func:`coherence_floor`; the demo's "taken twice" and "payment duplicated" at 0.63, the
-    0.99 quantile 0.47), when their fine themes fit under one parent (``max_children``). The most
-    similar pair first; repeat. Parents renumbered 0..m-1 by decreasing size."""
+    0.99 quantile 0.47). The most similar pair first; repeat. Parents renumbered 0..m-1 by
+    decreasing size.
+
+    However many fine themes the two hold together, they merge: :func:`merge_siblings` then cuts
+    the merged parent's fine themes into at most ``max_subthemes`` sub-themes along their Ward
+    tree. Refusing the merge when the raw fine clusters exceeded the cap (9 + 7 > 8) left the
+    demo with three double-charge broad themes side by side."""
     parent = np.asarray(parent, dtype=np.int64).copy()
     if not len(parent) or quantile <= 0 or int(parent.max()) < 1:
         return parent
@@ -201,8 +204,6 @@ def merge_similar_parents(
         B = normalize_rows(np.vstack([weighted[parent == b].sum(0) for b in ids]).astype(np.float32))
         S = (B @ B.T).astype(np.float64)
         np.fill_diagonal(S, -np.inf)
-        n_children = np.bincount(np.searchsorted(ids, parent), minlength=len(ids))
-        S[(n_children[:, None] + n_children[None, :]) > max(max_children, 1)] = -np.inf
         nearest = S.argmax(axis=1)
         mutual = nearest[nearest] == np.arange(len(ids))
         best = np.where(mutual, S[np.arange(len(ids)), nearest], -np.inf)
