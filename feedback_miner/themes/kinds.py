@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -147,10 +148,18 @@ def _words(block: str) -> frozenset[str]:
 
 POSITIVE, NEGATIVE, NEUTRAL, COURTESY = _words(_POSITIVE), _words(_NEGATIVE), _words(_NEUTRAL), _words(_COURTESY)
 DISCOURSE = _words(_DISCOURSE)
+# Every word the lists know: built once, not per word (this runs over every statement of the window).
+_KNOWN = POSITIVE | NEGATIVE | NEUTRAL | COURTESY | DISCOURSE
 _WORD = re.compile(r"[^\W\d_]+")
 # Configured languages written in another script than Latin: the script test is then off.
 _NON_LATIN = {"ar", "be", "bg", "el", "fa", "he", "hi", "hy", "ja", "ka", "ko", "mk", "ru", "sr", "th", "uk", "zh"}
 # Contact and account details the prepare stage redacted (not <PERSON>: reviewers name the company).
+@lru_cache(maxsize=32)
+def _stops(lang: str) -> frozenset[str]:
+    """Stop words of ``lang`` and English (customers mix English in), one set per language."""
+    return stop_words(lang) | stop_words("en")
+
+
 _PLACEHOLDER = re.compile(r"<(?:PHONE|EMAIL|CARD|IBAN|URL|IP|NATIONAL_ID|ACCOUNT|ADDRESS)>")
 _REFERENCE_MAX_WORDS = 3  # "My card number is <CARD>." is a reference; "Please reply to <EMAIL> ..." may say more
 _GENERIC_MAX_WORDS = 12  # longer statements say more than an evaluation, even in evaluative words
@@ -195,13 +204,13 @@ def word_kind(text: str, lang: str) -> tuple[str, int]:
         return "filler", 0
     if not words:
         return "filler", 0
-    stop = stop_words(lang) | stop_words("en")
+    stop = _stops(lang)
     plain = [_plain(w) for w in words]
     content = [w for w, p in zip(words, plain, strict=True) if w.lower() not in stop and p not in stop]
     content_plain = [_plain(w) for w in content]
     pos = sum(p in POSITIVE for p in content_plain)
     neg = sum(p in NEGATIVE for p in content_plain)
-    rest = [p for p in content_plain if p not in POSITIVE | NEGATIVE | NEUTRAL | COURTESY | DISCOURSE]
+    rest = [p for p in content_plain if p not in _KNOWN]
     if n_refs and len(rest) <= _REFERENCE_MAX_WORDS and not pos + neg:
         return "filler", 0
     if rest:
