@@ -122,13 +122,14 @@ def _pair_weights(sizes: np.ndarray) -> np.ndarray:
     return W
 
 
-def broad_coherence(fine_c: np.ndarray, sizes: np.ndarray, parent: np.ndarray) -> np.ndarray:
-    """Per broad theme: the mean cosine between the centroids of its distinct fine themes, each pair
-    weighted by the product of their sizes (1.0 for a broad theme of one fine theme). A grab-bag of
-    unrelated complaints scores what two fine themes drawn at random score; a theme about one thing,
-    far more. ``parent``: the broad theme (0..m-1) of each fine theme."""
+def _pairs(fine_c: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cosines between the fine themes' centroids and the pairs' weights (:func:`_pair_weights`)."""
+    C = fine_c.astype(np.float64)
+    return C @ C.T, _pair_weights(sizes)
+
+
+def _coherence(S: np.ndarray, W: np.ndarray, parent: np.ndarray) -> np.ndarray:
     n_broad = int(parent.max()) + 1 if len(parent) else 0
-    S, W = fine_c.astype(np.float64) @ fine_c.T.astype(np.float64), _pair_weights(sizes)
     out = np.ones(n_broad)
     for b in range(n_broad):
         kids = np.flatnonzero(parent == b)
@@ -138,19 +139,30 @@ def broad_coherence(fine_c: np.ndarray, sizes: np.ndarray, parent: np.ndarray) -
     return out
 
 
+def _floor(S: np.ndarray, W: np.ndarray, quantile: float) -> float:
+    k = len(S)
+    if k < 2:
+        return -np.inf
+    iu = np.triu_indices(k, 1)
+    sims, w = S[iu], W[iu]
+    order = np.argsort(sims, kind="stable")
+    cum = np.cumsum(w[order]) / max(w.sum(), 1e-12)
+    return float(sims[order][min(int(np.searchsorted(cum, quantile)), k * (k - 1) // 2 - 1)])
+
+
+def broad_coherence(fine_c: np.ndarray, sizes: np.ndarray, parent: np.ndarray) -> np.ndarray:
+    """Per broad theme: the mean cosine between the centroids of its distinct fine themes, each pair
+    weighted by the product of their sizes (1.0 for a broad theme of one fine theme). A grab-bag of
+    unrelated complaints scores what two fine themes drawn at random score; a theme about one thing,
+    far more. ``parent``: the broad theme (0..m-1) of each fine theme."""
+    return _coherence(*_pairs(fine_c, sizes), parent)
+
+
 def coherence_floor(fine_c: np.ndarray, sizes: np.ndarray, quantile: float) -> float:
     """The ``quantile`` of the cosines between all pairs of distinct fine themes (weighted by the
     product of their sizes): what "more alike than most pairs" means in this corpus and model
     (e5 centroids sit around 0.3-0.6 of each other after language centring, MiniLM's lower)."""
-    k = len(fine_c)
-    if k < 2:
-        return -np.inf
-    iu = np.triu_indices(k, 1)
-    sims = (fine_c.astype(np.float64) @ fine_c.T.astype(np.float64))[iu]
-    w = _pair_weights(sizes)[iu]
-    order = np.argsort(sims, kind="stable")
-    cum = np.cumsum(w[order]) / max(w.sum(), 1e-12)
-    return float(sims[order][min(int(np.searchsorted(cum, quantile)), k * (k - 1) // 2 - 1)])
+    return _floor(*_pairs(fine_c, sizes), quantile)
 
 
 def split_incoherent_parents(
@@ -169,9 +181,10 @@ def split_incoherent_parents(
     parent = np.asarray(parent, dtype=np.int64).copy()
     if not len(parent) or min_coherence <= 0:
         return parent
-    floor = coherence_floor(fine_c, sizes, min_coherence)
+    S, W = _pairs(fine_c, sizes)  # the fine themes do not change, only their parents
+    floor = _floor(S, W, min_coherence)
     for _ in range(len(parent)):
-        coherence = broad_coherence(fine_c, sizes, parent)
+        coherence = _coherence(S, W, parent)
         n_children = np.bincount(parent, minlength=len(coherence))
         weak = np.flatnonzero((coherence < floor) & (n_children >= 2) & (np.arange(len(coherence)) >= n_kept))
         if not len(weak):

@@ -154,15 +154,15 @@ _WORD = re.compile(r"[^\W\d_]+")
 # Configured languages written in another script than Latin: the script test is then off.
 _NON_LATIN = {"ar", "be", "bg", "el", "fa", "he", "hi", "hy", "ja", "ka", "ko", "mk", "ru", "sr", "th", "uk", "zh"}
 # Contact and account details the prepare stage redacted (not <PERSON>: reviewers name the company).
+_PLACEHOLDER = re.compile(r"<(?:PHONE|EMAIL|CARD|IBAN|URL|IP|NATIONAL_ID|ACCOUNT|ADDRESS)>")
+_REFERENCE_MAX_WORDS = 3  # "My card number is <CARD>." is a reference; "Please reply to <EMAIL> ..." may say more
+_GENERIC_MAX_WORDS = 12  # longer statements say more than an evaluation, even in evaluative words
+
+
 @lru_cache(maxsize=32)
 def _stops(lang: str) -> frozenset[str]:
     """Stop words of ``lang`` and English (customers mix English in), one set per language."""
     return stop_words(lang) | stop_words("en")
-
-
-_PLACEHOLDER = re.compile(r"<(?:PHONE|EMAIL|CARD|IBAN|URL|IP|NATIONAL_ID|ACCOUNT|ADDRESS)>")
-_REFERENCE_MAX_WORDS = 3  # "My card number is <CARD>." is a reference; "Please reply to <EMAIL> ..." may say more
-_GENERIC_MAX_WORDS = 12  # longer statements say more than an evaluation, even in evaluative words
 
 
 def _latin_share(text: str) -> float:
@@ -200,9 +200,7 @@ def word_kind(text: str, lang: str) -> tuple[str, int]:
     """
     text, n_refs = _strip_references(text)
     words = [w for w in _WORD.findall(text) if len(w) > 1 or w.isupper()]
-    if not words and n_refs:
-        return "filler", 0
-    if not words:
+    if not words:  # no word at all, or only a contact detail or a code
         return "filler", 0
     stop = _stops(lang)
     plain = [_plain(w) for w in words]

@@ -31,6 +31,7 @@ from functools import lru_cache
 import numpy as np
 
 from feedback_miner.prepare.language import UNDETERMINED, likely_language
+from feedback_miner.prepare.pii.names import spacy_stop_words
 from feedback_miner.themes.syntax import WholePhrases
 
 MAX_WORDS = 6
@@ -60,7 +61,17 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 
 @lru_cache(maxsize=16)
 def stop_words(lang: str) -> frozenset[str]:
-    """spaCy's stop words of ``lang`` (empty for a language spaCy does not know)."""
+    """spaCy's stop words of ``lang`` (empty for a language spaCy does not know).
+
+    Read from spaCy's stop-word file where the language has one (as the name filter does: importing
+    the language class compiles its tokenizer, seconds on every night for a word list), else from the
+    language class.
+    """
+    if lang.isalpha():
+        try:
+            return frozenset(w.lower() for w in spacy_stop_words(lang))
+        except FileNotFoundError:  # no file of its own ("nn", "fo") or no such language ("und", "xx")
+            pass
     try:
         from spacy.util import get_lang_class
 

@@ -76,7 +76,7 @@ class WholePhrases:
     """Share of a phrase's occurrences in which it is whole (see the module docstring).
 
     ``WholePhrases(lang)``; ``available`` is False where no parser is installed for ``lang``
-    (then :meth:`shares` says nothing). Parses are kept per statement text, so a statement shared
+    (then :meth:`share` says nothing). Parses are kept per statement text, so a statement shared
     by many candidates is parsed once.
     """
 
