@@ -60,6 +60,7 @@ from feedback_miner.sentiment import load_sentiment_model, theme_sentiment
 from feedback_miner.sentiment.documents import document_vectors, with_document_sentiment
 from feedback_miner.store import NightRecord, RunStore, night_key
 from feedback_miner.themes import assign_themes, build_themes, load_taxonomy
+from feedback_miner.themes.kinds import kind_keys, kind_rules, statement_kinds
 
 log = logging.getLogger("feedback_miner")
 
@@ -183,6 +184,7 @@ def themes_stage(n: Night, info: dict) -> None:
     n.decision = before_themes(cfg.run, prev is not None, last_refit_at(store.nights.manifest(previous_run)),
                                n.started)
     taxonomy = _taxonomy(n)
+    n.statements["kind"] = _kinds_cached(n, info)
     if n.decision.mode == "assign":
         # No refit: last night's themes keep their centroids, new statements are assigned to them.
         # auto: the vectors are kept (copy) in case the themes turn out not to fit and the night refits.
@@ -207,7 +209,7 @@ def themes_stage(n: Night, info: dict) -> None:
     if hasattr(n.embedder, "release"):
         n.embedder.release()  # names embedded their candidate phrases; the model is not needed after
     n.vectors = None
-    n.statements = n.statements.merge(n.theme_result.assignments, on="statement_id", how="left")
+    n.statements = n.statements.drop(columns=["kind"]).merge(n.theme_result.assignments, on="statement_id", how="left")
     # Per-theme sentiment: the statement scores aggregated (mean with CI, share negative, by language).
     ts = theme_sentiment(n.statements)
     ts_sub = theme_sentiment(n.statements.drop(columns=["theme_id"]).rename(columns={"subtheme_id": "theme_id"}))
@@ -216,6 +218,23 @@ def themes_stage(n: Night, info: dict) -> None:
     info.update(mode=n.decision.mode,
                 themes=int(n.themes["parent_id"].isna().sum()) if len(n.themes) else 0,
                 subthemes=int(n.themes["parent_id"].notna().sum()) if len(n.themes) else 0)
+
+
+def _kinds_cached(n: Night, info: dict) -> np.ndarray:
+    """Each statement's kind, read from the store's kind cache where an earlier night computed it
+    under the same rules (:func:`~feedback_miner.themes.kinds.kind_rules`); only new texts are read
+    (the word rules cost ~0.1 ms a statement, over the whole window every night)."""
+    languages = n.cfg.prepare.languages
+    if n.cache is None:
+        return statement_kinds(n.statements, languages)
+    rules, keys = kind_rules(languages), kind_keys(n.statements)
+    cached = n.cache.cache.get_kinds(rules, keys.tolist())
+    known = keys.map(cached)
+    kinds = statement_kinds(n.statements.assign(kind=known.to_numpy(dtype=object)), languages)
+    new = known.isna().to_numpy()
+    n.cache.cache.put_kinds(rules, keys[new].tolist(), kinds[new].tolist())
+    info.update(kinds_read=int(new.sum()), kinds_reused=int((~new).sum()))
+    return kinds
 
 
 def _embed_names(n: Night):

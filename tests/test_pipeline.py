@@ -21,6 +21,7 @@ import yaml
 from feedback_miner.config import load_config
 from feedback_miner.pipeline import STAGES, run_job
 from feedback_miner.store import RunStore
+from feedback_miner.themes.kinds import statement_kinds
 
 pytestmark = pytest.mark.slow
 
@@ -167,6 +168,13 @@ def test_incremental_run_embeds_only_new_statements(job, tmp_path, sample_slice)
     assert emb["reused"] > 10 * emb["embedded"]
     sent = res.manifest["stages"]["sentiment"]
     assert 0 < sent["scored"] <= emb["embedded"] and sent["reused"] > 10 * sent["scored"]
+    # Kinds come from the store's cache but for the new statements, and equal a fresh reading.
+    themes = res.manifest["stages"]["themes"]
+    assert 0 < themes["kinds_read"] <= emb["embedded"] and themes["kinds_reused"] > 10 * themes["kinds_read"]
+    st = pd.read_parquet(res.run_dir / "statements.parquet")
+    fresh = statement_kinds(st.drop(columns=["kind"]), cfg2.prepare.languages)
+    themed = ~st["is_non_answer"].fillna(False).astype(bool).to_numpy()
+    assert (st["kind"].to_numpy(dtype=object)[themed] == fresh[themed]).all()
     prev = pd.read_csv(first.run_dir / "themes.csv")
     cur = pd.read_csv(res.run_dir / "themes.csv")
     broad_prev = set(prev.loc[prev["parent_id"].isna(), "theme_id"])

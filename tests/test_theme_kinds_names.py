@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from feedback_miner.themes.kinds import statement_kinds, word_kind
+from feedback_miner.themes.kinds import kind_keys, kind_rules, statement_kinds, word_kind
 from feedback_miner.themes.names import PhraseNamer, central_clause, clauses, name_language, phrases, stop_words
 
 
@@ -57,6 +57,17 @@ def test_sentiment_label_settles_an_evaluation_without_polarity_words():
     assert list(statement_kinds(st)) == ["generic_praise", "generic_praise"]  # 'ok' is positive by itself
     st = _frame(["good but bad", "good but bad"], ["en", "en"]).assign(sentiment_label=["positive", "negative"])
     assert list(statement_kinds(st)) == ["generic_praise", "generic_complaint"]
+
+
+def test_kinds_given_in_a_column_are_kept_and_the_rules_digest_follows_the_languages():
+    st = _frame(["Great app!", "The card was declined abroad", "Hello"], ["en", "en", "en"])
+    assert list(statement_kinds(st)) == ["generic_praise", "topic", "filler"]
+    # A cached kind is taken as it is; only the missing ones are read.
+    st["kind"] = ["filler", None, None]
+    assert list(statement_kinds(st)) == ["filler", "topic", "filler"]
+    assert kind_rules(["en", "fr"]) == kind_rules(["fr", "en"]) != kind_rules(["en"])
+    keys = kind_keys(st)
+    assert keys.nunique() == 3 and keys.iloc[0] != kind_keys(st.assign(language="fr")).iloc[0]
 
 
 def test_names_are_phrases_customers_wrote():

@@ -1,4 +1,5 @@
-"""Content-keyed caches: embedding vectors and sentiment scores, by (model or head key, text hash)."""
+"""Content-keyed caches: embedding vectors, sentiment scores and statement kinds, by (model, head or
+rules key, text hash)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from feedback_miner.store.database import Database
 
 
 class Caches:
-    """Vectors and sentiment scores computed once per text, ever (reused by every later night)."""
+    """Vectors, sentiment scores and kinds computed once per text, ever (reused by every later night)."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -76,3 +77,21 @@ class Caches:
         with self.db.registered("_new", df.assign(model=model)):
             self.db.con.execute("INSERT OR IGNORE INTO sentiment_cache (model, text_hash, sentiment, sentiment_label) "
                                 "SELECT model, text_hash, sentiment, sentiment_label FROM _new")
+
+    def get_kinds(self, rules: str, key_hashes: Sequence[str]) -> pd.Series:
+        """Cached kinds by key hash (index) under the kind rules' digest ``rules``."""
+        keys = pd.DataFrame({"key_hash": list(dict.fromkeys(key_hashes))})
+        with self.db.registered("_keys", keys):
+            df = self.db.con.execute(
+                "SELECT c.key_hash, c.kind FROM kind_cache c JOIN _keys k USING (key_hash) WHERE c.rules = ?", [rules]
+            ).df()
+        return df.set_index("key_hash")["kind"]
+
+    def put_kinds(self, rules: str, key_hashes: Sequence[str], kinds: Sequence[str]) -> None:
+        """Cache ``kinds`` (one per key hash) under ``rules`` (first copy wins)."""
+        df = pd.DataFrame({"key_hash": list(key_hashes), "kind": list(kinds)}).drop_duplicates("key_hash")
+        if not len(df):
+            return
+        with self.db.registered("_new", df.assign(rules=rules)):
+            self.db.con.execute("INSERT OR IGNORE INTO kind_cache (rules, key_hash, kind) "
+                                "SELECT rules, key_hash, kind FROM _new")

@@ -9,6 +9,8 @@ input's extra columns, which ride along), so they are written whole by
 - ``runs``: one row per run (id, start/end, status, config hash, input fingerprints, counts, versions).
 - ``embeddings``: vector cache keyed by (model, text hash), so a statement is embedded once, ever.
 - ``sentiment_cache``: score and label keyed by (head and labelling settings, text hash).
+- ``kind_cache``: a statement's kind (topic, generic praise...) keyed by (the kind rules' digest, hash of
+  its language, sentiment label and text).
 - ``documents``: normalized documents of the last succeeded night, keyed by ``doc_id``, with the
   ``content_hash`` and ``prepare_hash`` an incremental night reuses them by.
 - ``statements``: that night's statements (every column of the statements table), keyed by ``statement_id``.
@@ -47,6 +49,12 @@ CREATE TABLE IF NOT EXISTS sentiment_cache (
     PRIMARY KEY (model, text_hash)
 );
 ALTER TABLE sentiment_cache ADD COLUMN IF NOT EXISTS sentiment_label VARCHAR;
+CREATE TABLE IF NOT EXISTS kind_cache (
+    rules VARCHAR,
+    key_hash VARCHAR,
+    kind VARCHAR,
+    PRIMARY KEY (rules, key_hash)
+);
 CREATE TABLE IF NOT EXISTS run_themes (
     run_id VARCHAR,
     theme_id VARCHAR,

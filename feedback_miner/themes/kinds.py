@@ -22,14 +22,18 @@ counts in any language, so a statement whose language was misread is still recog
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from feedback_miner.themes import names
 from feedback_miner.themes.names import stop_words
 
 TOPIC = "topic"
@@ -228,6 +232,29 @@ def word_kind(text: str, lang: str) -> tuple[str, int]:
     return TOPIC, 0
 
 
+def kind_rules(languages: Sequence[str] | None = None, min_latin_share: float = 0.5) -> str:
+    """Digest of everything :func:`statement_kinds` reads besides a statement's text, language and
+    sentiment label: this module and the stop-word module (their word lists and rules), spaCy's
+    version (its stop-word files), the configured languages and the script threshold. Kinds cached
+    under one digest are never read under another, so a change of any of these recomputes them."""
+    h = hashlib.sha1()
+    for module in (__file__, names.__file__):
+        h.update(Path(module).read_bytes())
+    h.update(f"|{version('spacy')}|{sorted(languages) if languages is not None else None}|{min_latin_share}".encode())
+    return h.hexdigest()[:16]
+
+
+def kind_keys(statements: pd.DataFrame) -> pd.Series:
+    """One hash per statement of what its kind depends on besides :func:`kind_rules`: language,
+    sentiment label and text (the key of the store's kind cache)."""
+    n = len(statements)
+    parts = [statements.get(c, pd.Series(None, index=statements.index)).fillna("").astype(str)
+             for c in ("language", "sentiment_label", "text")]
+    joined = (parts[0] + "\x1f" + parts[1] + "\x1f" + parts[2]).tolist() if n else []
+    return pd.Series([hashlib.sha1(t.encode("utf-8")).hexdigest() for t in joined], index=statements.index,
+                     dtype=object)
+
+
 def statement_kinds(
     statements: pd.DataFrame, languages: Sequence[str] | None = None, min_latin_share: float = 0.5
 ) -> np.ndarray:
@@ -237,7 +264,8 @@ def statement_kinds(
     another one (not ``und``) is ``other_language``, and so is one whose letters are mostly outside
     the Latin script when every configured language is written in it. None: any language is read.
     Ties of evaluative words, or evaluations with none counted, take the ``sentiment_label``
-    column when there is one.
+    column when there is one. A ``kind`` column, where set, is taken as it is (kinds an earlier
+    night computed under the same :func:`kind_rules`: the window's statements are not re-read).
     """
     n = len(statements)
     texts = statements["text"].astype(str).to_numpy() if n else np.zeros(0, dtype=object)
@@ -245,8 +273,12 @@ def statement_kinds(
     labels = statements.get("sentiment_label", pd.Series(None, index=statements.index)).astype(object).to_numpy()
     allowed = None if languages is None else {str(x) for x in languages} | {"und"}
     latin = allowed is not None and not (allowed & _NON_LATIN)
+    given = statements["kind"].to_numpy(dtype=object) if "kind" in statements and n else np.full(n, None, object)
     out = np.empty(n, dtype=object)
     for i in range(n):
+        if isinstance(given[i], str):
+            out[i] = given[i]
+            continue
         if allowed is not None and (langs[i] not in allowed or (latin and _latin_share(texts[i]) < min_latin_share)):
             out[i] = "other_language"
             continue
