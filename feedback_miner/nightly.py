@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from feedback_miner.config import RunConfig, ThemesConfig
+from feedback_miner.ids import among
 from feedback_miner.themes.cluster import normalize_rows
 from feedback_miner.themes.space import LanguageCentering
 
@@ -88,7 +89,7 @@ def unassigned_rise(assignments: pd.DataFrame, previous_assignments: pd.DataFram
     """Share of tonight's new themed statements in ``other`` minus last night's ``other`` share."""
     themed = assignments[assignments["theme_id"].notna()]
     if previous_assignments is not None:
-        themed = themed[~themed["statement_id"].isin(previous_assignments["statement_id"])]
+        themed = themed[~among(themed["statement_id"], previous_assignments["statement_id"])]
     if not len(themed):
         return 0.0
     other = previous_themes.loc[previous_themes["theme_id"] == "other", "share"]

@@ -29,6 +29,7 @@ import pandas as pd
 from feedback_miner.config import Config, ConfigError
 from feedback_miner.embed import VECTOR_FAMILIES, embed_texts, load_embedder, same_vectors, text_hashes
 from feedback_miner.engine import get_engine
+from feedback_miner.ids import among
 from feedback_miner.ingest import ingest
 from feedback_miner.ingest.summary import input_notes as ingest_notes
 from feedback_miner.lock import RunLock
@@ -110,7 +111,7 @@ def prepare_stage(n: Night, info: dict) -> None:
     prepare_hash = settings_hash(n.cfg.prepare)
     reused_docs, reused_stmts = (None, None) if n.full else n.store.nights.reusable_preparation(
         n.documents, prepare_hash, PREPARED_STATEMENT_COLUMNS)
-    todo = n.documents if reused_docs is None else n.documents[~n.documents["doc_id"].isin(reused_docs["doc_id"])]
+    todo = n.documents if reused_docs is None else n.documents[~among(n.documents["doc_id"], reused_docs["doc_id"])]
     prep = n.engine.prepare(todo, n.cfg.prepare)
     n.prep = merge_preparation(n.documents, prep, reused_docs, reused_stmts, prepare_hash)
     info.update(prepared_documents=len(todo), reused_documents=len(n.documents) - len(todo))
@@ -162,7 +163,7 @@ def _score_cached(n: Night, statements: pd.DataFrame, vectors: np.ndarray, vecto
     key = f"{cfg.sentiment.model}|{getattr(n.head, 'digest_', '')}|{vectors_name}|band={cfg.sentiment.neutral_band}"
     key += "" if kind == "statement" else f"|{kind}"  # a document's vector is not its text's embedding
     cached = store.cache.get_sentiment(key, hashes.tolist()) if store is not None else None
-    hit = hashes.isin(cached["text_hash"]).to_numpy() if cached is not None else np.zeros(len(hashes), bool)
+    hit = among(hashes, cached["text_hash"]) if cached is not None else np.zeros(len(hashes), bool)
     todo = np.flatnonzero(~hit & ~hashes.duplicated().to_numpy())  # one row per distinct new text
     new = n.engine.score(statements.iloc[todo], vectors[todo], n.head, cfg.sentiment)
     new = new.drop(columns=["statement_id"]).assign(text_hash=hashes.iloc[todo].to_numpy())

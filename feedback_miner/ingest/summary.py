@@ -7,6 +7,8 @@ from collections import Counter
 
 import pandas as pd
 
+from feedback_miner.ids import among
+
 
 def by_reason(records: list[dict], examples: int = 3) -> list[tuple[str, int, list[str]]]:
     """(reason, count, up to ``examples`` 'file:row') per reason of rejected rows, most frequent first."""
@@ -41,7 +43,7 @@ def linkage(documents: pd.DataFrame, customers: pd.DataFrame | None) -> dict | N
     if customers is None:
         return None
     ids = pd.Series(documents["customer_id"].dropna().unique() if len(documents) else [], dtype=object)
-    missing = ids[~ids.isin(set(customers["customer_id"]))]
+    missing = ids[~among(ids, customers["customer_id"])]
     return {"count": int(len(missing)), "of": int(len(ids)), "examples": sorted(missing.astype(str))[:3]}
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from feedback_miner.ids import among
+
 #: Readable quote lengths, in words: shorter or longer ones are used only when nothing else is left.
 MIN_WORDS, MAX_WORDS = 4, 60
 #: Candidates kept per theme before the diversity pass (the nearest to the centre).
@@ -50,7 +52,7 @@ def pick_quotes(
 def _candidates(st: pd.DataFrame, low_docs: set[str], polarity: str) -> pd.DataFrame:
     label = st["sentiment_label"].astype("string").str.lower() if "sentiment_label" in st else pd.Series(
         pd.NA, index=st.index, dtype="string")
-    low = st["doc_id"].isin(low_docs)
+    low = pd.Series(among(st["doc_id"], low_docs), index=st.index)
     if polarity == "negative":
         keep = (label == "negative").fillna(False) | (low & (label != "positive").fillna(True))
     else:

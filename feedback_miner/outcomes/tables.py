@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from feedback_miner.ids import among
+
 #: theme ids that mean "no theme" (outliers, non-answers, and the themes stage's buckets of
 #: statements with no topic: generic praise or complaints, filler, other languages).
 NO_THEME = {"other", "-1", "", "None", "nan", "generic_praise", "generic_complaint", "filler", "other_language"}
@@ -49,7 +51,7 @@ def customer_outcomes(statements: pd.DataFrame, customers: pd.DataFrame) -> pd.D
     writers = statements["customer_id"].dropna().astype(str).unique()
     cust = customers.copy()
     cust["customer_id"] = cust["customer_id"].astype(str)
-    cust = cust[cust["customer_id"].isin(writers) & cust["churned"].notna()]
+    cust = cust[among(cust["customer_id"], writers) & cust["churned"].notna()]
     cust = cust.drop_duplicates("customer_id")
     cust["churned"] = cust["churned"].astype(bool).astype(float)
     return cust.reset_index(drop=True)
@@ -64,7 +66,7 @@ def response_outcomes(
     ``nps_detractor_max``. Columns: ``doc_id, score, score_scale, low``.
     """
     docs = documents[["doc_id", "score", "score_scale"]].copy()
-    docs = docs[docs["doc_id"].isin(statements["doc_id"].unique()) & docs["score"].notna()]
+    docs = docs[among(docs["doc_id"], statements["doc_id"]) & docs["score"].notna()]
     docs = docs[docs["score_scale"].isin(["nps", "csat"])].drop_duplicates("doc_id")
     docs["score"] = docs["score"].astype(float)
     threshold = np.where(docs["score_scale"] == "csat", low_csat_max, nps_detractor_max)

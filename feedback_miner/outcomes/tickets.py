@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from feedback_miner.config import OutcomesConfig
+from feedback_miner.ids import among
 from feedback_miner.outcomes.stats import bh_qvalues, median_ratio, risk_table
 from feedback_miner.outcomes.tables import mention_pairs
 
@@ -86,7 +87,7 @@ def ticket_metrics(
         return cols, totals, notes
     ids = themes["theme_id"].astype(str).tolist()
     is_broad = themes["is_broad"].to_numpy(bool)
-    st = statements[statements["doc_id"].isin(tickets.index)]
+    st = statements[among(statements["doc_id"], tickets.index)]
     pairs = mention_pairs(st, st["doc_id"].astype("string"), set(ids)).rename(columns={"unit": "doc_id"})
     members = _members(pairs, tickets.index, ids)
     cols["n_tickets"] = np.array([len(m) for m in members], float)
@@ -111,7 +112,7 @@ def _tickets(statements: pd.DataFrame, documents: pd.DataFrame | None) -> pd.Dat
     """Tickets that entered the analysis, indexed by doc_id: ``customer_id, created_at, hours, reopened``."""
     if documents is None or not len(documents) or "source" not in documents:
         return pd.DataFrame(columns=["customer_id", "created_at", "hours", "reopened"])
-    t = documents[(documents["source"] == "ticket") & documents["doc_id"].isin(statements["doc_id"])]
+    t = documents[(documents["source"] == "ticket").to_numpy() & among(documents["doc_id"], statements["doc_id"])]
     t = t.drop_duplicates("doc_id").set_index("doc_id")
     created = pd.to_datetime(t["created_at"], utc=True, errors="coerce")
     extra = t["attributes"].map(_json_object) if "attributes" in t else pd.Series([{}] * len(t), index=t.index)
