@@ -62,7 +62,8 @@ def match_by_overlap(new: Sequence[int], old: Sequence[object], min_overlap: flo
 
 def next_theme_number(ids: Iterable[object]) -> int:
     """First free number n for a new ``T{n:04d}`` id, above every broad ``T`` id in ``ids``."""
-    nums = [int(m.group(1)) for x in ids if isinstance(x, str) and (m := re.fullmatch(r"T(\d+)", x))]
+    # distinct ids first: callers pass a theme id per statement of the window (hundreds of thousands)
+    nums = [int(m.group(1)) for x in set(ids) if isinstance(x, str) and (m := re.fullmatch(r"T(\d+)", x))]
     return max(nums, default=0) + 1
 
 
