@@ -175,6 +175,8 @@ def test_incremental_run_embeds_only_new_statements(job, tmp_path, sample_slice)
     fresh = statement_kinds(st.drop(columns=["kind"]), cfg2.prepare.languages)
     themed = ~st["is_non_answer"].fillna(False).astype(bool).to_numpy()
     assert (st["kind"].to_numpy(dtype=object)[themed] == fresh[themed]).all()
+    # Reused rows (DuckDB's Etc/UTC) and new rows (UTC) stay one time-stamp column, not objects.
+    assert isinstance(st["created_at"].dtype, pd.DatetimeTZDtype)
     prev = pd.read_csv(first.run_dir / "themes.csv")
     cur = pd.read_csv(res.run_dir / "themes.csv")
     broad_prev = set(prev.loc[prev["parent_id"].isna(), "theme_id"])

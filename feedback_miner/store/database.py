@@ -108,4 +108,14 @@ class Database:
         """Rows of ``name`` (all, or those of a ``WHERE ...`` clause); empty if the table does not exist."""
         if not self.has_table(name):
             return pd.DataFrame()
-        return self.con.execute(f'SELECT * FROM "{name}" {where}', list(params or [])).df()
+        return self.frame(f'SELECT * FROM "{name}" {where}', params)
+
+    def frame(self, sql: str, params: Sequence | None = None) -> pd.DataFrame:
+        """A query's rows as a DataFrame, time stamps in pandas' ``UTC``: DuckDB hands them back in
+        ``Etc/UTC``, and a concat with tonight's ``UTC`` rows then gave an object column (parsed
+        again, value by value, by every later stage)."""
+        df = self.con.execute(sql, list(params or [])).df()
+        for col in df.columns:
+            if isinstance(df[col].dtype, pd.DatetimeTZDtype) and str(df[col].dtype.tz) != "UTC":
+                df[col] = df[col].dt.tz_convert("UTC")
+        return df

@@ -42,14 +42,13 @@ class NightData:
             return None, None
         keys = documents[["doc_id", "content_hash"]].assign(prepare_hash=prepare_hash)
         with self.db.registered("_keys", keys):
-            docs = self.db.con.execute(
-                "SELECT d.* FROM documents d JOIN _keys k USING (doc_id, content_hash, prepare_hash)").df()
+            docs = self.db.frame("SELECT d.* FROM documents d JOIN _keys k USING (doc_id, content_hash, prepare_hash)")
         if not len(docs):
             return None, None
         # Statements of exactly the reused documents (the join above is not repeated).
         with self.db.registered("_reused", docs[["doc_id"]]):
             stmt_cols = ", ".join(f's."{c}"' for c in statement_columns)
-            stmts = self.db.con.execute(f"SELECT {stmt_cols} FROM statements s JOIN _reused USING (doc_id)").df()
+            stmts = self.db.frame(f"SELECT {stmt_cols} FROM statements s JOIN _reused USING (doc_id)")
         return docs, stmts
 
     def previous_assignments(self, night: str | None = None) -> pd.DataFrame | None:
