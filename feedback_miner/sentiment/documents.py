@@ -33,7 +33,8 @@ def document_vectors(statements: pd.DataFrame, vectors: np.ndarray) -> tuple[pd.
     stmts = statements.reset_index(drop=True).sort_values(order, kind="stable")
     texts = stmts["text"].fillna("").astype(str)
     codes, doc_ids = pd.factorize(stmts["doc_id"], sort=False)
-    weight = np.maximum(texts.str.len().to_numpy(dtype=float), 1.0)
+    # float32 weights: a float64 product of the window's vectors was a ~300 MB temporary at 100k documents.
+    weight = np.maximum(texts.str.len().to_numpy(dtype=np.float32), np.float32(1.0))
     pool = sparse.csr_matrix((weight, (codes, stmts.index.to_numpy())), shape=(len(doc_ids), len(statements)))
     doc_vectors = np.asarray(pool @ np.asarray(vectors, dtype=np.float32), dtype=np.float32)
     doc_vectors /= np.maximum(np.linalg.norm(doc_vectors, axis=1, keepdims=True), 1e-12)
