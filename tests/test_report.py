@@ -412,3 +412,19 @@ def test_a_theme_finding_names_every_measured_outcome_with_its_interval():
     assert "risk ratio 1.80 (95% CI 1.20" in found[0] and "q" in found[0]
     assert found[1].startswith("25% of its tickets are reopened: risk ratio of a reopened ticket 2.00")
     assert outcome_sentences({"churn_rr": None}, {}) == []
+
+
+def test_statements_with_no_topic_come_after_the_topics_in_the_table():
+    from feedback_miner.report.render import _theme_table
+
+    rows = {
+        "filler": {"theme_id": "filler", "label": "Greetings and filler", "kind": "filler", "n_statements": 900},
+        "T0001": {"theme_id": "T0001", "label": "charged twice", "kind": "topic", "n_statements": 300},
+        "other": {"theme_id": "other", "label": "Other", "n_statements": 950},
+        "T0002": {"theme_id": "T0002", "label": "card not arrived", "kind": "topic", "n_statements": 120},
+        "generic_praise": {"theme_id": "generic_praise", "label": "General praise", "kind": "generic_praise",
+                           "n_statements": 50},
+    }
+    table = _theme_table(rows, {"ranked": [], "unranked": []}, [])
+    assert [r["id"] for r in table] == ["T0001", "T0002", "filler", "generic_praise", "other"]
+    assert [r["no_topic"] for r in table] == [False, False, True, True, False]

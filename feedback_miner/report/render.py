@@ -51,7 +51,7 @@ from feedback_miner.report.explore import (
     statement_facts,
 )
 from feedback_miner.report.pain import pain_table
-from feedback_miner.report.sections import quotes_by_leaf, theme_sections
+from feedback_miner.report.sections import KIND_LABELS, quotes_by_leaf, theme_sections
 from feedback_miner.report.segments import heat_maps
 
 _FILTERS = {
@@ -263,7 +263,8 @@ def _page(data: ReportInput, cfg: ReportConfig, rows: dict[str, dict], quotes: d
 
 
 def _theme_table(rows: dict[str, dict], pain: dict, sections: list[dict]) -> list[dict[str, Any]]:
-    """Rows of the filtered themes table: every top-level theme, then the statements in no theme."""
+    """Rows of the filtered themes table: every top-level topic theme, then the buckets of statements
+    with no topic (general praise, filler...), then the statements in no theme."""
     pain_by_id = {r["theme_id"]: r for r in pain["ranked"] + pain["unranked"]}
     in_page = {s["id"] for s in sections}
     out = []
@@ -277,6 +278,7 @@ def _theme_table(rows: dict[str, dict], pain: dict, sections: list[dict]) -> lis
                 "label": "Not in a theme" if is_outlier(tid) else display_name(r),
                 "href": "#" + anchor(tid) if tid in in_page else "",
                 "outlier": is_outlier(tid),
+                "no_topic": text(r.get("kind")) in KIND_LABELS,
                 "n_statements": num(r.get("n_statements")),
                 "share": num(r.get("share")),
                 "sentiment": num(r.get("sentiment_mean")),
@@ -286,7 +288,7 @@ def _theme_table(rows: dict[str, dict], pain: dict, sections: list[dict]) -> lis
                 "churn_ci": fmt_ci(src.get("churn_rr_low"), src.get("churn_rr_high")),
             }
         )
-    out.sort(key=lambda x: (x["outlier"], -(x["n_statements"] or 0)))
+    out.sort(key=lambda x: (x["outlier"], x["no_topic"], -(x["n_statements"] or 0)))
     return out
 
 
