@@ -248,8 +248,8 @@ def kind_keys(statements: pd.DataFrame) -> pd.Series:
     """One hash per statement of what its kind depends on besides :func:`kind_rules`: language,
     sentiment label and text (the key of the store's kind cache)."""
     n = len(statements)
-    parts = [statements.get(c, pd.Series(None, index=statements.index)).fillna("").astype(str)
-             for c in ("language", "sentiment_label", "text")]
+    parts = [statements[c].astype(object).where(statements[c].notna(), "").astype(str) if c in statements
+             else pd.Series("", index=statements.index) for c in ("language", "sentiment_label", "text")]
     joined = (parts[0] + "\x1f" + parts[1] + "\x1f" + parts[2]).tolist() if n else []
     return pd.Series([hashlib.sha1(t.encode("utf-8")).hexdigest() for t in joined], index=statements.index,
                      dtype=object)
