@@ -44,11 +44,31 @@ def test_kinds_of_generic_filler_and_other_language_statements():
         ("What happened to my top-up?", "en", "topic"),
         ("Charged €49.99 twice", "en", "topic"),
         ("Cela fait 1mois que j'ai demandé l'ouverture de mon compte chez <PERSON>", "fr", "topic"),
+        # tone without a topic (Free's tweets, App Store reviews): venting, negated outcomes, requests for help
+        ("c'est une blague ??", "fr", "generic_complaint"),
+        ("franchement ras le bol !!", "fr", "generic_complaint"),
+        ("aucune solution", "fr", "generic_complaint"),
+        ("they don’t care .", "en", "generic_complaint"),
+        ("don’t recommend", "en", "generic_complaint"),
+        ("pouvez-vous m'aider, svp ?", "fr", "filler"),
+        ("like it a lot", "en", "generic_praise"),
+        ("Keep it up - well impressed!", "en", "generic_praise"),
+        ("My top up didn't work.", "en", "topic"),  # "top" is French praise, "top up" a thing to do
+        ("Is it good?", "en", "topic"),
     ]
     kinds = statement_kinds(_frame([r[0] for r in rows], [r[1] for r in rows]), languages=["en", "it", "fr", "ro"])
     assert list(kinds) == [r[2] for r in rows]
     # Without configured languages every language is read: the German statement is a topic.
     assert statement_kinds(_frame(["Die App stürzt ständig ab, wenn ich Geld überweise"], ["de"]))[0] == "topic"
+
+
+def test_a_name_with_an_evaluation_is_no_topic():
+    # one capitalised word after the first, beside praise or thanks: the company or its product
+    rows = [("I’ve really enjoyed using Monzo.", "generic_praise"), ("Love N26", "generic_praise"),
+            ("Thanks Monzo", "filler"), ("Monzo froze my account", "topic"), ("Transfers are fast", "topic"),
+            ("Great Monzo Savings", "topic")]  # fmt: skip
+    kinds = statement_kinds(_frame([r[0] for r in rows], ["en"] * len(rows)))
+    assert list(kinds) == [r[1] for r in rows]
 
 
 def test_sentiment_label_settles_an_evaluation_without_polarity_words():

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from feedback_miner.themes import names
-from feedback_miner.themes.names import stop_words
+from feedback_miner.themes.names import NEGATIONS, stop_words
 
 TOPIC = "topic"
 KIND_LABELS = {
@@ -49,6 +49,7 @@ _POSITIVE = """
 good great excellent amazing awesome love loved loves lovely nice best perfect fantastic wonderful brilliant super
 cool easy happy satisfied recommend recommended recommending highly helpful fine ok okay okey useful incredible
 superb impressive pleasant favourite favorite fabulous glad thumbs brill
+like likes liked enjoy enjoys enjoyed enjoying impressed pleased amazed delighted loving
 fast quick quickly smooth seamless intuitive friendly reliable convenient handy straightforward simple
 rapide fiable intuitif intuitive simple veloce semplice intuitivo intuitiva snel simpel duidelijk overzichtelijk
 gebruiksvriendelijk rapid simplu
@@ -67,10 +68,10 @@ bueno buen excelentes perfecto recomiendo recomendable encanta gusta mejor marav
 _NEGATIVE = """
 bad terrible awful horrible worst poor disappointing disappointed disappointment useless rubbish garbage trash crap
 hate hated annoying annoyed frustrating frustrated unhappy unacceptable ridiculous pathetic disgusting shame shameful
-waste scam joke nightmare sucks sucked dreadful appalling horrendous worse
+waste scam joke nightmare sucks sucked dreadful appalling horrendous worse avoid
 nul nulle nuls mauvais mauvaise catastrophique catastrophe honte honteux lamentable decu decue decevant decevante
 deception pire inadmissible inacceptable scandaleux scandale frustrant frustrante arnaque deplorable minable
-pathetique inutile desastreux
+pathetique inutile desastreux blague marre bol ras abuse abusez foutage incompetent incompetents
 pessimo pessima terribile orribile schifo vergogna vergognoso deluso delusa deludente delusione inaccettabile
 scandaloso disastro disastroso peggiore peggio cattivo truffa ridicolo assurdo
 slab slaba prost proasta proaste groaznic groaznica oribil oribila dezamagit dezamagita dezamagire nemultumit
@@ -88,10 +89,10 @@ app apps application applications appli bank banking banque banca banco service 
 serviciu serviciul dienst product products produit produits prodotto produs produsul produse company experience
 experiences experience experienza ervaring erfahrung experiencia everything thing things stars star review overall
 definitely truly totally absolutely extremely really very quite pretty so much far ever always never just simply
-use using used user users work works job keep appreciate appreciated
-vraiment tres trop tellement franchement totalement completement absolument toujours jamais rien tout
-davvero molto troppo veramente proprio assolutamente sempre mai niente tutto
-foarte mult prea chiar totul nimic deloc aplicatie aplicatia aplicatii
+use using used user users work works job keep appreciate appreciated lot care solution solutions
+vraiment tres trop tellement franchement totalement completement absolument toujours jamais rien tout aucun aucune
+davvero molto troppo veramente proprio assolutamente sempre mai niente tutto soluzione soluzioni
+foarte mult prea chiar totul nimic deloc aplicatie aplicatia aplicatii solutie solutii
 echt heel erg zeer altijd nooit alles niets
 wirklich sehr total immer nie nichts
 muy todo nada siempre nunca aplicacion
@@ -99,7 +100,7 @@ muy todo nada siempre nunca aplicacion
 _COURTESY = """
 hello hi hey dear thanks thank thx ty regards cheers please help helping bye goodbye greetings morning evening
 afternoon sir madam team
-bonjour bonsoir salut merci cordialement coucou svp aide madame monsieur
+bonjour bonsoir salut merci cordialement coucou svp aide aider aidez madame monsieur pouvez pourriez dois faire
 ciao salve buongiorno buonasera grazie saluti cordiali distinti prego aiuto
 buna ziua salut multumesc multumim va rog sarut mana
 hallo hoi dag bedankt dank groeten alvast
@@ -159,6 +160,15 @@ _WORD = re.compile(r"[^\W\d_]+")
 _NON_LATIN = {"ar", "be", "bg", "el", "fa", "he", "hi", "hy", "ja", "ka", "ko", "mk", "ru", "sr", "th", "uk", "zh"}
 # Contact and account details the prepare stage redacted (not <PERSON>: reviewers name the company).
 _PLACEHOLDER = re.compile(r"<(?:PHONE|EMAIL|CARD|IBAN|URL|IP|NATIONAL_ID|ACCOUNT|ADDRESS)>")
+# What is left of English contractions once the apostrophe splits words ("don’t" -> "don", "t"):
+# function words, and most of them negations.
+_CLITIC_NEGATIONS = frozenset(
+    ["don", "didn", "doesn", "isn", "wasn", "won", "couldn", "wouldn", "shouldn", "aren", "haven", "hasn", "weren"]
+)
+_CLITICS = _CLITIC_NEGATIONS | {"ve", "ll", "re"}
+_NEGATION_WORDS = frozenset(_plain(w) for w in NEGATIONS) | _CLITIC_NEGATIONS | {"ne", "nie"}
+# "top" is praise in French ("c'est top"), "top up" a thing to do with money: one unknown word then.
+_TOP_UP = re.compile(r"\btop[\s-]+up", re.IGNORECASE)
 _REFERENCE_MAX_WORDS = 3  # "My card number is <CARD>." is a reference; "Please reply to <EMAIL> ..." may say more
 _GENERIC_MAX_WORDS = 12  # longer statements say more than an evaluation, even in evaluative words
 
@@ -197,16 +207,22 @@ def _strip_references(text: str) -> tuple[str, int]:
 def word_kind(text: str, lang: str) -> tuple[str, int]:
     """(kind, polarity) of one statement by its words alone (language and script not looked at).
 
-    Polarity: positive minus negative evaluative words (0 for a topic or filler). A contact or
-    reference line (a placeholder or code and at most ``_REFERENCE_MAX_WORDS`` other content
-    words: "You can reach me on <PHONE>.", "Transaction reference: TX-CHXMGG6JZ6.") is filler: it
-    says who or which, not what.
+    Polarity: positive minus negative evaluative words, the other way round after a negation ("don’t
+    recommend", "not good"), and then 0 so that a sentiment label decides (0 for a topic or filler).
+    A contact or reference line (a placeholder or code and at most ``_REFERENCE_MAX_WORDS`` other
+    content words: "You can reach me on <PHONE>.", "Transaction reference: TX-CHXMGG6JZ6.") is
+    filler: it says who or which, not what. One capitalised word after the first, with an evaluation
+    or courtesy and nothing else unknown, is a name (of the company or its product: "Love Monzo",
+    "I’ve really enjoyed using Monzo.", "Thanks Monzo"): it does not make a topic, as "app" does not
+    ("Transfers are fast" stays a topic: its capital is the sentence's). A negated word for the
+    product or the outcome and nothing else ("aucune solution", "they don’t care", "never works") is
+    a complaint; so is a question made of negative words only ("c'est une blague ??").
     """
-    text, n_refs = _strip_references(text)
+    text, n_refs = _strip_references(_TOP_UP.sub("topup", text))
     words = [w for w in _WORD.findall(text) if len(w) > 1 or w.isupper()]
     if not words:  # no word at all, or only a contact detail or a code
         return "filler", 0
-    stop = _stops(lang)
+    stop = _stops(lang) | _CLITICS
     plain = [_plain(w) for w in words]
     content = [w for w, p in zip(words, plain, strict=True) if w.lower() not in stop and p not in stop]
     content_plain = [_plain(w) for w in content]
@@ -215,16 +231,26 @@ def word_kind(text: str, lang: str) -> tuple[str, int]:
     rest = [p for p in content_plain if p not in _KNOWN]
     if n_refs and len(rest) <= _REFERENCE_MAX_WORDS and not pos + neg:
         return "filler", 0
+    # (courtesy only outside a question: "Is it possible to get a Visa here?" asks about a thing)
+    if len(rest) == 1 and (pos or neg or ("?" not in text and any(p in COURTESY for p in plain))):
+        at = [i for i, p in enumerate(plain) if p == rest[0]]
+        if all(i > 0 and words[i][:1].isupper() for i in at):  # a name, not the sentence's capital
+            rest = []
     if rest:
         # One short unknown word and nothing else ("Cbe", "wow!!"): nothing to theme either.
         if len(words) == 1 and len(words[0]) <= 3 and not pos + neg:
             return "filler", 0
         return TOPIC, 0
+    negated = any(p in _NEGATION_WORDS for p in plain)
     if pos or neg:
-        # A question asks about something ("is it good?"); a long statement says more than "great".
-        if "?" in text or len(words) > _GENERIC_MAX_WORDS:
+        # A question asks about something ("is it good?") unless it only vents ("is this a joke?");
+        # a long statement says more than "great".
+        if ("?" in text and (pos or not neg)) or len(words) > _GENERIC_MAX_WORDS:
             return TOPIC, 0
-        return ("generic_praise" if pos >= neg else "generic_complaint"), pos - neg
+        polarity = neg - pos if negated else pos - neg
+        return ("generic_praise" if polarity >= 0 else "generic_complaint"), 0 if negated else polarity
+    if negated and "?" not in text and any(p in NEUTRAL for p in content_plain):
+        return "generic_complaint", -1
     # Only stop words: filler when it greets or thanks, or only says when ("again last month") and
     # asks nothing; else a topic in function words ("how can I top up?", "what happened to my top-up?").
     if any(p in COURTESY for p in plain) or ("?" not in text and any(p in DISCOURSE for p in plain)):
@@ -263,9 +289,10 @@ def statement_kinds(
     ``languages``: the configured languages (``prepare.languages``); a statement detected in
     another one (not ``und``) is ``other_language``, and so is one whose letters are mostly outside
     the Latin script when every configured language is written in it. None: any language is read.
-    Ties of evaluative words, or evaluations with none counted, take the ``sentiment_label``
-    column when there is one. A ``kind`` column, where set, is taken as it is (kinds an earlier
-    night computed under the same :func:`kind_rules`: the window's statements are not re-read).
+    Ties of evaluative words, or evaluations with none counted or negated, take the
+    ``sentiment_label`` column when there is one. A ``kind`` column, where set, is taken as it is
+    (kinds an earlier night computed under the same :func:`kind_rules`: the window's statements are
+    not re-read).
     """
     n = len(statements)
     texts = statements["text"].astype(str).to_numpy() if n else np.zeros(0, dtype=object)

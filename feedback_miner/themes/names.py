@@ -46,7 +46,7 @@ _FOREIGN = 0.5  # probability of another language at which a candidate is not in
 _WORD_COST = 0.02  # cosine a name gives up per word: of two phrases about as close, the shorter wins
 
 # Negations a name may start with although they are stop words (the report's languages and neighbours).
-_NEGATIONS = frozenset({
+NEGATIONS = frozenset({
     "no", "not", "never", "nobody", "nothing", "none", "cannot",  # en
     "jamais", "aucun", "aucune", "rien", "personne", "pas",  # fr
     "non", "nessun", "nessuna", "nessuno", "mai", "niente",  # it
@@ -105,7 +105,7 @@ def clauses(text: str) -> list[list[str]]:
 
 def _is_negation(word: str) -> bool:
     # "no answer", "nobody is replying", "never arrived": the negation is what the complaint says
-    return word in _NEGATIONS or word.endswith(("n't", "n’t"))
+    return word in NEGATIONS or word.endswith(("n't", "n’t"))
 
 
 def _is_edge(word: str, stop: frozenset[str]) -> bool:
