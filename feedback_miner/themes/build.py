@@ -34,13 +34,14 @@ from feedback_miner.themes.core import (
 from feedback_miner.themes.hierarchy import (
     group_fine_clusters,
     merge_duplicate_parents,
-    merge_siblings,
+    merge_siblings_by_part,
     merge_similar_parents,
     split_crowded_parents,
     split_incoherent_parents,
 )
 from feedback_miner.themes.kinds import KIND_LABELS
 from feedback_miner.themes.labels import is_keyword_label, label_from_keywords, language_summary
+from feedback_miner.themes.named_merge import merge_by_names
 from feedback_miner.themes.names import Embed, name_language
 from feedback_miner.themes.table import LanguageKeywords, ThemeTable, newly_faded, theme_names
 from feedback_miner.themes.taxonomy import SeedTheme
@@ -215,6 +216,7 @@ class ThemeRefitter:
             parent[np.array([x == pid for x in inherited], dtype=bool)] = j
         fresh = np.flatnonzero(parent < 0)
         min_sub = max(cfg.min_cluster_size, int(np.ceil(cfg.min_subtheme_share * n_free)))
+        parts = None  # the broad themes before the name merge
         if len(fresh):
             room = max(1, cfg.max_themes - len(kept_ids))
             if cfg.subthemes:
@@ -233,8 +235,12 @@ class ThemeRefitter:
             parent = split_incoherent_parents(fine_c, sizes, parent, cfg.min_coherence, n_kept=len(kept_ids))
             if not kept_ids:
                 parent = merge_similar_parents(fine_c, sizes, parent, cfg.duplicate_similarity)
+                if self.embed is not None:
+                    parts = parent
+                    parent = merge_by_names(night, core_rows[fine >= 0], fine[fine >= 0], fine_c, sizes, parent, cfg,
+                                            self.embed, self.name_language, self.languages)  # fmt: skip
         n_broad = int(parent.max()) + 1 if n_fine else 0
-        sub_of_fine, sub_parent = self._subthemes(parent, n_broad, fine_c, sizes, min_sub)
+        sub_of_fine, sub_parent = self._subthemes(parent, n_broad, fine_c, sizes, min_sub, parts)
         broad_lab = np.full(n, OUTLIER, dtype=np.int64)
         sub_lab = np.full(n, OUTLIER, dtype=np.int64)
         if n_fine:
@@ -245,10 +251,11 @@ class ThemeRefitter:
         return levels, kept_ids
 
     def _subthemes(
-        self, parent: np.ndarray, n_broad: int, fine_c: np.ndarray, sizes: np.ndarray, min_sub: int
+        self, parent: np.ndarray, n_broad: int, fine_c: np.ndarray, sizes: np.ndarray, min_sub: int,
+        parts: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Sub-theme of each fine theme (siblings merged to a readable number; -1: its broad theme
-        has none) and the broad parent of each sub-theme."""
+        """Sub-theme of each fine theme (siblings merged to a readable number, each of ``parts`` apart;
+        -1: its broad theme has none) and the broad parent of each sub-theme."""
         cfg = self.cfg
         sub_of_fine = np.full(len(parent), OUTLIER, dtype=np.int64)
         sub_parent: list[int] = []
@@ -256,7 +263,8 @@ class ThemeRefitter:
             children = np.flatnonzero(parent == b)
             if not cfg.subthemes or cfg.max_subthemes < 2:
                 break
-            g = merge_siblings(fine_c[children], sizes[children], cfg.max_subthemes, min_sub)
+            split = parts[children] if parts is not None else np.zeros(len(children), dtype=np.int64)
+            g = merge_siblings_by_part(fine_c[children], sizes[children], split, cfg.max_subthemes, min_sub)
             if g.max() >= 1:  # a broad theme of one group has no sub-themes
                 sub_of_fine[children] = len(sub_parent) + g
                 sub_parent.extend([b] * (int(g.max()) + 1))
@@ -353,10 +361,11 @@ class ThemeRefitter:
         lang_of = {tid: name_language(Counter(langs[theme == tid].tolist()), self.name_language) for tid in broad_c}
         lang_of.update({fid: name_language(Counter(langs[sub == fid].tolist()), self.name_language) for fid in fine_c})
         sampled = rows_themed[keywords.sampled[rows_themed]]
-        names = theme_names(night, sampled, theme, broad_c, {t: lang_of[t] for t in broad_c}, embed=self.embed)
+        names = theme_names(night, sampled, theme, broad_c, {t: lang_of[t] for t in broad_c}, embed=self.embed,
+                            languages=self.languages)  # fmt: skip
         names.update(theme_names(night, sampled[sub[sampled] != None], sub, fine_c,  # noqa: E711
                                  {t: lang_of[t] for t in fine_c}, taken=list(names.values()),
-                                 embed=self.embed))  # fmt: skip
+                                 embed=self.embed, languages=self.languages))  # fmt: skip
         prev_label = dict(zip(prev["theme_id"].astype(str), prev["label"], strict=True)) if len(prev) else {}
         seed_name = {s.theme_id: s.name for s in self.taxonomy or []}
         table = ThemeTable(night, cfg)

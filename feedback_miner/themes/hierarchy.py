@@ -83,6 +83,21 @@ def merge_siblings(centroids: np.ndarray, sizes: np.ndarray, max_groups: int, mi
     return _order_by_size(np.unique(lab, return_inverse=True)[1], sizes)
 
 
+def merge_siblings_by_part(
+    centroids: np.ndarray, sizes: np.ndarray, parts: np.ndarray, max_groups: int, min_size: int
+) -> np.ndarray:
+    """:func:`merge_siblings` within each part of one broad theme (the broad themes a name merge
+    joined), the parts' sub-themes numbered on. Cutting the joined fine themes to ``max_groups``
+    again merged distinct ones: the parts of a crowded theme that :func:`split_crowded_parents` set
+    apart have alike names (banking77's top-up intents: fine NMI 0.786 -> 0.780)."""
+    g, offset = np.zeros(len(centroids), dtype=np.int64), 0
+    for p in np.unique(parts):
+        at = parts == p
+        g[at] = offset + merge_siblings(centroids[at], np.asarray(sizes)[at], max_groups, min_size)
+        offset = int(g.max()) + 1
+    return g
+
+
 def split_crowded_parents(
     centroids: np.ndarray, sizes: np.ndarray, parent: np.ndarray, max_children: int, min_size: int, max_groups: int
 ) -> np.ndarray:
@@ -266,3 +281,73 @@ def merge_duplicate_parents(
             break
         parent[parent == ids[max(a, b)]] = ids[min(a, b)]
     return np.unique(parent, return_inverse=True)[1].astype(np.int64)
+
+
+def neighbour_shares(X: np.ndarray, own: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """``S[a, b]``: the share of theme a's statements (rows of ``X``, theme ``own``) whose nearest
+    centroid other than their own is b's. A theme cut in two sends most of its statements to its
+    other half; a distinct one spreads them over several neighbours."""
+    m = len(centroids)
+    out = np.zeros((m, m))
+    if not len(X) or m < 2:
+        return out
+    sims = X @ centroids.T
+    sims[np.arange(len(X)), own] = -np.inf
+    np.add.at(out, (own, sims.argmax(axis=1)), 1.0)
+    return out / np.maximum(np.bincount(own, minlength=m)[:, None], 1.0)
+
+
+def merge_named_duplicates(
+    parent: np.ndarray,
+    sizes: np.ndarray,
+    centroids: np.ndarray,
+    name_vectors: np.ndarray,
+    shares: np.ndarray,
+    min_name_similarity: float,
+    min_share: float,
+    strong_share: float,
+    agreement: float = 0.0,
+) -> np.ndarray:
+    """Merge broad themes that say the same thing, when two signals agree: their names (embedded in
+    the centroids' space) have a cosine of at least ``min_name_similarity``, each sends at least
+    ``min_share`` of its statements' nearest other theme to the other (:func:`neighbour_shares`), and
+    the two add up to ``agreement`` (the stronger one, the less the other needs: "Excellent service
+    and ease of use" / "Great banking service", names 0.48, shares 0.27); or,
+    whatever their names, the statements alone agree strongly (``strong_share`` each way) and the two
+    are each other's most similar centroid. Centroid cosine alone missed the duplicates a reader sees
+    ("Got billed two times" / "Charged twice": 0.23; "pas d'internet" / "pas internet": 0.17, names
+    0.63 and 0.84) and, lowered, joined distinct topics that sit close; a brand's auto-reply in two
+    themes has unlike names but sends 87% of its statements' next choice to its twin. Pairs join
+    transitively, the most agreeing pair first. ``parent``: the broad theme (0..m-1) of each fine
+    theme, ``sizes`` theirs; ``centroids``, ``name_vectors`` and ``shares`` are the m broad themes'.
+    Returns parents 0..k-1 by decreasing size."""
+    parent = np.asarray(parent, dtype=np.int64)
+    m = len(centroids)
+    if m < 3:  # with two themes every statement's other theme is the other one
+        return parent
+    C = np.asarray(centroids, dtype=np.float64) @ np.asarray(centroids, dtype=np.float64).T
+    np.fill_diagonal(C, -np.inf)
+    nearest = C.argmax(axis=1)
+    mutual_nearest = np.zeros((m, m), dtype=bool)
+    mutual_nearest[np.arange(m), nearest] = nearest[nearest] == np.arange(m)
+    same_name = np.asarray(name_vectors, dtype=np.float64) @ np.asarray(name_vectors, dtype=np.float64).T
+    share = np.minimum(shares, shares.T)
+    named = (same_name >= min_name_similarity) & (share >= min_share) & (same_name + share >= agreement)
+    ok = named | ((share >= strong_share) & mutual_nearest)
+    np.fill_diagonal(ok, False)
+    group = np.arange(m)
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = int(group[i])
+        return i
+
+    a_idx, b_idx = np.nonzero(np.triu(ok | ok.T))
+    strength = same_name[a_idx, b_idx] + share[a_idx, b_idx]
+    for i in np.argsort(-strength, kind="stable"):
+        ra, rb = root(int(a_idx[i])), root(int(b_idx[i]))
+        if ra != rb:
+            group[max(ra, rb)] = min(ra, rb)
+    roots = np.array([root(i) for i in range(m)])
+    return _order_by_size(roots[parent], sizes)
+

@@ -43,6 +43,7 @@ _NUMBER = re.compile(r"\d")
 _LENGTH_BONUS = 0.15  # per word beyond two
 _CUT_PENALTY = 0.5  # score x (1 - this x share of occurrences cut off mid-phrase)
 _FOREIGN = 0.5  # probability of another language at which a candidate is not in the theme's
+_OUTSIDE = 0.25  # ...and of a language outside the configured ones ("veel info" is Dutch at 0.33)
 _WORD_COST = 0.02  # cosine a name gives up per word: of two phrases about as close, the shorter wins
 
 # Negations a name may start with although they are stop words (the report's languages and neighbours).
@@ -139,13 +140,15 @@ def phrases(text: str, stop: frozenset[str], max_words: int = MAX_WORDS) -> dict
     return out
 
 
-def _foreign(phrase: str, lang: str) -> bool:
+def _foreign(phrase: str, lang: str, languages: frozenset[str] | None = None) -> bool:
     """Whether ``phrase`` is, more likely than not, in a language other than ``lang`` (py3langid over
-    all languages it knows: "Gebruiksgemak en overzichtelijk" among reviews detected as English)."""
+    all languages it knows: "Gebruiksgemak en overzichtelijk" among reviews detected as English), or
+    at least ``_OUTSIDE`` likely in one outside the configured ``languages`` (None: any is read):
+    Keytrade's short Dutch reviews, detected as English, named a theme "veel info"."""
     if lang == UNDETERMINED:
         return False
     code, p = likely_language(phrase)
-    return code != lang and p >= _FOREIGN
+    return code != lang and (p >= _FOREIGN or (languages is not None and code not in languages and p >= _OUTSIDE))
 
 
 def central_clause(text: str, stop: frozenset[str], max_words: int = MAX_WORDS) -> str | None:
@@ -194,6 +197,7 @@ class PhraseNamer:
         embed: Embed | None = None,
         n_candidates: int = 10,
         parse: bool = True,
+        languages: Sequence[str] | None = None,
     ):
         self.min_words = min_words
         self.max_words = max_words
@@ -201,6 +205,7 @@ class PhraseNamer:
         self.embed = embed
         self.n_candidates = n_candidates
         self.parse = parse
+        self.languages = None if languages is None else frozenset(languages)
 
     def fit(
         self,
@@ -232,8 +237,11 @@ class PhraseNamer:
         order = sorted(groups, key=str)
         whole = WholePhrases(lang) if self.parse else None
         shortlists = {k: self._shortlist(groups[k], df, written, texts, centrality, stop, whole) for k in order}
+        all_foreign = set()  # groups whose every candidate is in another language: it is shown
         for k in order:  # a short text of another language taken for this one must not name a theme
-            kept = {c: v for c, v in shortlists[k].items() if not _foreign(c, lang)}
+            kept = {c: v for c, v in shortlists[k].items() if not _foreign(c, lang, self.languages)}
+            if shortlists[k] and not kept:
+                all_foreign.add(k)
             shortlists[k] = kept or shortlists[k]
         closeness = self._closeness(shortlists, centroids or {})
         used = {t.lower() for t in taken}
@@ -247,7 +255,9 @@ class PhraseNamer:
             g = groups[key]
             name = options[0] if options else self._central_statement([texts[i] for i in g.rows], centrality[g.rows])
             used.add(name.lower())
-            self.names_[key] = name
+            code = likely_language(name)[0] if key in all_foreign else lang
+            # Keytrade's Dutch reviews detected as English: "Superhandige en overzichtelijke app (nl)"
+            self.names_[key] = name if code == lang else f"{name} ({code})"
         return self
 
     def _shortlist(

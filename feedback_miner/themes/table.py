@@ -161,12 +161,14 @@ def theme_names(
     lang_of: dict[str, str],
     taken: Sequence[str] = (),
     embed: Embed | None = None,
+    languages: Sequence[str] | None = None,
 ) -> dict[str, str]:
     """Names (:class:`~feedback_miner.themes.names.PhraseNamer`) of the themes ``lang_of`` lists,
     each from its statements in its naming language, against every other key of ``rows`` in that
     language; no name repeats one of ``taken`` or another's. ``embed`` (texts -> raw embeddings,
     as the statements'; None: names by words alone) lets the candidate closest to the centroid win;
-    its vectors are put in the night's language-centred space first."""
+    its vectors are put in the night's language-centred space first. ``languages``: the configured
+    ones (None: any); a phrase likely in another one names no theme."""
     texts = night.st["text"].astype(str).to_numpy()
     out: dict[str, str] = {}
     for lang in sorted(set(lang_of.values())):
@@ -174,13 +176,13 @@ def theme_names(
         named = [k if k is not None and lang_of.get(str(k)) == lang and str(k) in centroids else None for k in keys[r]]
         centrality = np.array([float(night.X[i] @ centroids[k]) if k is not None else 0.0
                                for i, k in zip(r, named, strict=True)], dtype=np.float64)  # fmt: skip
-        namer = PhraseNamer(embed=_in_space(embed, night, lang))
+        namer = PhraseNamer(embed=in_space(embed, night, lang), languages=languages)
         namer.fit(texts[r].tolist(), named, centrality, lang, taken=[*taken, *out.values()], centroids=centroids)
         out.update({str(k): v for k, v in namer.names_.items()})
     return out
 
 
-def _in_space(embed: Embed | None, night: Night, lang: str) -> Embed | None:
+def in_space(embed: Embed | None, night: Night, lang: str) -> Embed | None:
     """``embed`` followed by the night's centring for ``lang`` (the centroids' space)."""
     if embed is None:
         return None
