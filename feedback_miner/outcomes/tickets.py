@@ -155,9 +155,11 @@ def _reopened_flag(t: pd.DataFrame, extra: pd.Series) -> pd.Series:
     """
     flag = pd.Series(np.nan, index=t.index, dtype=float)
     decided = pd.Series(False, index=t.index)
+    attrs = pd.DataFrame.from_records(extra.tolist(), index=t.index) if len(t) else pd.DataFrame(index=t.index)
 
     def field(key: str) -> pd.Series:
-        return t[key].astype(object) if key in t else extra.map(lambda a: a.get(key)).astype(object)
+        source = t if key in t else attrs
+        return source[key].astype(object) if key in source else pd.Series(None, index=t.index, dtype=object)
 
     for key in ("reopened", "reopen_count", "reopens"):
         v = field(key)
