@@ -180,6 +180,13 @@ def coherence_floor(fine_c: np.ndarray, sizes: np.ndarray, quantile: float) -> f
     return _floor(*_pairs(fine_c, sizes), quantile)
 
 
+def broad_centroids(fine_c: np.ndarray, sizes: np.ndarray, parent: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Unit centroids (float32) of the broad themes ``ids``: the size-weighted sum of the centroids
+    of their fine themes (``parent``: the broad theme of each fine theme)."""
+    weighted = fine_c.astype(np.float64) * np.asarray(sizes, dtype=np.float64)[:, None]
+    return normalize_rows(np.vstack([weighted[parent == b].sum(0) for b in ids]).astype(np.float32))
+
+
 def split_incoherent_parents(
     fine_c: np.ndarray, sizes: np.ndarray, parent: np.ndarray, min_coherence: float, n_kept: int = 0
 ) -> np.ndarray:
@@ -226,10 +233,9 @@ def merge_similar_parents(fine_c: np.ndarray, sizes: np.ndarray, parent: np.ndar
     if not len(parent) or quantile <= 0 or int(parent.max()) < 1:
         return parent
     floor = coherence_floor(fine_c, sizes, quantile)
-    weighted = fine_c.astype(np.float64) * np.asarray(sizes, dtype=np.float64)[:, None]
     for _ in range(len(parent)):
         ids = np.unique(parent)
-        B = normalize_rows(np.vstack([weighted[parent == b].sum(0) for b in ids]).astype(np.float32))
+        B = broad_centroids(fine_c, sizes, parent, ids)
         S = (B @ B.T).astype(np.float64)
         np.fill_diagonal(S, -np.inf)
         nearest = S.argmax(axis=1)
@@ -265,8 +271,7 @@ def merge_duplicate_parents(
         ids = np.unique(parent)
         if len(ids) < 2:
             break
-        weighted = fine_c * np.asarray(sizes, dtype=np.float64)[:, None]
-        B = normalize_rows(np.vstack([weighted[parent == b].sum(0) for b in ids]).astype(np.float32))
+        B = broad_centroids(fine_c, sizes, parent, ids)
         own = np.searchsorted(ids, parent[fine[member]])
         nearest = (X[member] @ B.T).argmax(axis=1)
         M = np.zeros((len(ids), len(ids)))

@@ -15,9 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from feedback_miner.config import ThemesConfig
-from feedback_miner.themes.cluster import normalize_rows
 from feedback_miner.themes.core import Night
-from feedback_miner.themes.hierarchy import merge_named_duplicates, neighbour_shares
+from feedback_miner.themes.hierarchy import broad_centroids, merge_named_duplicates, neighbour_shares
 from feedback_miner.themes.names import Embed, name_language
 from feedback_miner.themes.table import in_space, theme_names
 
@@ -43,8 +42,7 @@ def merge_by_names(
     n_broad = int(parent.max()) + 1 if len(parent) else 0
     if n_broad < 3 or not len(rows):
         return parent
-    weighted = fine_c.astype(np.float64) * np.asarray(sizes, dtype=np.float64)[:, None]
-    B = normalize_rows(np.vstack([weighted[parent == b].sum(0) for b in range(n_broad)]).astype(np.float32))
+    B = broad_centroids(fine_c, sizes, parent, np.arange(n_broad))
     own = parent[fine]
     rng = np.random.default_rng(cfg.seed)
     sample = np.sort(np.concatenate([rng.permutation(np.flatnonzero(own == b))[: cfg.keyword_sample]
